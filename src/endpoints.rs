@@ -1,0 +1,1 @@
+//! `aks-egress-lint endpoints`: what a cluster needs, offline.

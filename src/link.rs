@@ -1,0 +1,1 @@
+//! Linking: resolves references across resources and files.

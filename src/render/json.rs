@@ -1,0 +1,1 @@
+//! JSON output, contract version 1 (see README "JSON output").

@@ -1,0 +1,254 @@
+//! The source store: every file read during a run, addressed by [`FileId`],
+//! with byte-offset spans and line/column lookup.
+//!
+//! Sources are filled once by discovery and are immutable afterwards, so
+//! frontends can run in parallel over `&Sources`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one file. The file lives in the span because one egress
+/// path crosses several files.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub range: Range<usize>,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: Range<usize>) -> Self {
+        Span { file, range }
+    }
+}
+
+/// A value with the place it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            span: self.span,
+        }
+    }
+    pub fn as_ref(&self) -> Spanned<&T> {
+        Spanned {
+            value: &self.value,
+            span: self.span.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as given on disk.
+    pub path: PathBuf,
+    /// Path shown to users: relative to the current directory, `/` separators.
+    pub display: String,
+    /// Text of the file. Files that are not valid UTF-8 are stored empty and
+    /// reported as a parse error by discovery: invalid bytes are never replaced.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, display: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        SourceFile {
+            path,
+            display,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset. Offsets past
+    /// the end are clamped to the end of the file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while end > start && !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// Byte offset of a 1-based line and column (columns in characters).
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_text = rest.split('\n').next().unwrap_or("");
+        let mut off = start;
+        for (i, (b, _)) in line_text.char_indices().enumerate() {
+            if i + 1 == col {
+                return start + b;
+            }
+            off = start + b;
+        }
+        if col > 1 {
+            (off + 1).min(start + line_text.len()).max(start)
+        } else {
+            start
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    hay.iter()
+        .enumerate()
+        .filter(move |(_, b)| **b == needle)
+        .map(|(i, _)| i)
+}
+
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> FileId {
+        let path = path.into();
+        let display = display_path(&path);
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile::new(path, display, text.into()));
+        id
+    }
+
+    /// Add an in-memory file whose display name is given verbatim (tests).
+    pub fn add_named(&mut self, name: &str, text: impl Into<String>) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile::new(
+            PathBuf::from(name),
+            name.to_string(),
+            text.into(),
+        ));
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn text(&self, id: FileId) -> &str {
+        &self.get(id).text
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// Find a file by its on-disk path (after normalisation).
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        let want = normalize(path);
+        self.iter()
+            .find(|(_, f)| normalize(&f.path) == want)
+            .map(|(id, _)| id)
+    }
+
+    /// Start line/column and end line/column of a span, all 1-based.
+    pub fn span_lines(&self, span: &Span) -> (usize, usize, usize, usize) {
+        let f = self.get(span.file);
+        let (l1, c1) = f.line_col(span.range.start);
+        let (l2, c2) = f.line_col(span.range.end);
+        (l1, c1, l2, c2)
+    }
+
+    /// The text a span covers (empty if the span is out of range).
+    pub fn slice(&self, span: &Span) -> &str {
+        self.text(span.file).get(span.range.clone()).unwrap_or("")
+    }
+}
+
+/// Lexically normalise a path (no filesystem access): drop `.`, fold `..`.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Path relative to the current directory when possible, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            let abs = if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                cwd.join(path)
+            };
+            normalize(&abs)
+                .strip_prefix(normalize(&cwd))
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| normalize(path));
+    let s = rel.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_round_trip() {
+        let f = SourceFile::new("x".into(), "x".into(), "ab\ncdé\n\nf".into());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(5), (2, 3));
+        assert_eq!(f.line_col(7), (2, 4)); // after the two-byte é
+        assert_eq!(f.line_col(9), (4, 1));
+        assert_eq!(f.line_col(999), (4, 2));
+        assert_eq!(f.offset_of(2, 3), 5);
+        assert_eq!(f.offset_of(4, 1), 9);
+    }
+}
