@@ -171,3 +171,62 @@ impl Catalog {
         self.regions.iter().find(|r| r.name == want)
     }
 }
+
+/// Why a catalog could not be loaded: the file and line at fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message),
+            (Some(l), None) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl Catalog {
+    /// Rows that apply to a cluster in `cloud` with the given features and
+    /// conditions (`gpu`, `monitoring`, `private-cluster`, `custom-dns`, ...):
+    /// `when` absent or present in `conditions`, and no `unless` present.
+    pub fn select(
+        &self,
+        cloud: Cloud,
+        conditions: &std::collections::BTreeSet<String>,
+    ) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| e.clouds.contains(&cloud))
+            .filter(|e| e.when.as_ref().is_none_or(|w| conditions.contains(w)))
+            .filter(|e| !e.unless.iter().any(|u| conditions.contains(u)))
+            .collect()
+    }
+
+    /// The FQDN tag of that name (case-insensitive).
+    pub fn tag(&self, name: &str) -> Option<&FqdnTag> {
+        self.tags.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Entry {
+    /// Destination with `{location}` filled in: the ARM region name for
+    /// FQDNs, the service-tag spelling for service tags. Left as written when
+    /// the region is not known.
+    pub fn destination_for(&self, region: Option<&Region>) -> String {
+        let raw = self.destination.raw();
+        let Some(r) = region else {
+            return raw.to_string();
+        };
+        let loc = match &self.destination {
+            Destination::ServiceTag(_) => r.service_tag.as_deref().unwrap_or(&r.name),
+            _ => &r.name,
+        };
+        raw.replace("{location}", loc)
+    }
+}

@@ -1,2 +1,16 @@
 //! Checks: one small module per finding code. They read the linked model and
 //! the evaluation, never JSON or HCL.
+
+use crate::catalog::Cloud;
+
+/// What the command line and the config say about clusters when the code
+/// does not (or to override it).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--cloud`
+    pub cloud: Option<Cloud>,
+    /// `--location`: wins over the code.
+    pub location: Option<String>,
+    /// `--features`: added to what the code shows.
+    pub features: Vec<String>,
+}
