@@ -211,3 +211,37 @@ fn broken_rules_dir_is_an_error_with_file_and_line() {
     let m = err.to_string();
     assert!(m.contains("current.yaml:3:"), "{m}");
 }
+
+#[test]
+fn help_as_a_subcommand_shows_examples() {
+    #[derive(Parser)]
+    struct Top {
+        #[command(subcommand)]
+        cmd: Cmd,
+    }
+    #[derive(clap::Subcommand)]
+    enum Cmd {
+        /// What must my firewall allow?
+        Endpoints(EndpointsArgs),
+    }
+    use clap::CommandFactory;
+    let mut cmd = Top::command();
+    let sub = cmd.find_subcommand_mut("endpoints").unwrap();
+    let help = sub.render_long_help().to_string();
+    assert!(help.contains("--compare <REVISION>"), "{help}");
+    assert!(
+        help.contains("aks-egress-lint endpoints --location westeurope --compare 2020-01"),
+        "{help}"
+    );
+    let top = Top::try_parse_from([
+        "x",
+        "endpoints",
+        "--location",
+        "westeurope",
+        "--features",
+        "gpu,windows",
+    ])
+    .unwrap();
+    let Cmd::Endpoints(a) = top.cmd;
+    assert_eq!(a.features, vec!["gpu".to_string(), "windows".to_string()]);
+}
