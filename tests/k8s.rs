@@ -66,16 +66,25 @@ fn helm_values_ask_for_a_public_load_balancer() {
         "testdata/k8s-helm-values/values-internal.yaml",
     ]);
     assert!(m.findings.is_empty(), "{:?}", m.findings);
-    assert_eq!(m.public_inbound.len(), 1, "{:?}", m.public_inbound);
+    assert_eq!(m.public_inbound.len(), 2, "{:?}", m.public_inbound);
     let p = &m.public_inbound[0];
     assert_eq!(p.decl.span.file, FileId(0));
     assert_eq!(
         at(&s, &p.decl.span),
         (6, 5, 6, 23, "type: LoadBalancer".into())
     );
-    assert_eq!(p.decl.label, "Helm value `controller.service`");
+    assert_eq!(p.decl.label, "Helm value `controller.service.type`");
     let name = p.decl.name.as_ref().unwrap();
     assert_eq!(at(&s, &name.span), (4, 3, 4, 11, "service:".into()));
+    assert_eq!(name.value, "controller.service");
+    // A flattened `serviceType`, in a file whose `{{ }}` is only a value.
+    let p = &m.public_inbound[1];
+    assert_eq!(p.decl.span.file, FileId(0));
+    assert_eq!(
+        at(&s, &p.decl.span),
+        (16, 3, 16, 28, "serviceType: LoadBalancer".into())
+    );
+    assert_eq!(p.decl.label, "Helm value `storeFront.serviceType`");
 }
 
 #[test]

@@ -44,16 +44,20 @@ pub fn load(sources: &Sources, files: &[FileId]) -> Model {
 fn load_file(sources: &Sources, file: FileId, model: &mut Model) {
     let src = sources.get(file);
     let text = src.text.as_str();
-    let template = is_helm_template(&src.path) || text.contains("{{");
+    let in_templates = is_helm_template(&src.path);
     for doc in documents(text) {
         let body = &text[doc.clone()];
-        if template && body.contains("{{") {
+        let templated = body.contains("{{");
+        if in_templates && templated {
             read_template(file, text, doc, model);
             continue;
         }
         match serde_yaml::from_str::<Value>(body) {
             Ok(v) => read_document(file, text, doc, &v, model),
-            Err(_) if template => {}
+            // Go templates outside `templates/` (other chart layouts,
+            // kustomize-less generators): read what blanking makes plain.
+            Err(_) if templated => read_template(file, text, doc, model),
+            Err(_) if in_templates => {}
             Err(e) => model.findings.push(parse_error(file, text, doc, &e)),
         }
     }
@@ -224,16 +228,16 @@ fn read_values(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &m
     let mut found = vec![];
     walk_values(v, &mut vec![], 0, &mut found);
     let body = &text[doc.clone()];
-    for path in found {
-        let mut full: Vec<&str> = path.iter().map(String::as_str).collect();
+    for type_path in found {
+        let full: Vec<&str> = type_path.iter().map(String::as_str).collect();
         let dotted = full.join(".");
-        full.push("type");
         let span = locate(body, &full)
             .map(|r| shift(r, doc.start))
             .unwrap_or_else(|| doc.clone());
-        let name = locate(body, &full[..full.len() - 1]).map(|r| {
+        let owner = &full[..full.len().saturating_sub(1)];
+        let name = locate(body, owner).map(|r| {
             let r = shift(r, doc.start);
-            Spanned::new(dotted.clone(), Span::new(file, r))
+            Spanned::new(owner.join("."), Span::new(file, r))
         });
         model.public_inbound.push(PublicInbound {
             decl: Decl {
@@ -244,13 +248,14 @@ fn read_values(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &m
                 condition: None,
             },
             description: format!(
-                "Helm value `{dotted}.type` asks for a LoadBalancer without the internal annotation"
+                "Helm value `{dotted}` asks for a LoadBalancer without the internal annotation"
             ),
         });
     }
 }
 
-/// Collect the key paths of `service` maps that ask for a public load balancer.
+/// Collect the key paths of values that ask for a public load balancer:
+/// `<...service>.type` maps and `<...>.serviceType` keys.
 fn walk_values(v: &Value, path: &mut Vec<String>, depth: usize, found: &mut Vec<Vec<String>>) {
     if depth > MAX_DEPTH {
         return;
@@ -262,7 +267,23 @@ fn walk_values(v: &Value, path: &mut Vec<String>, depth: usize, found: &mut Vec<
         .last()
         .is_some_and(|k| k.to_ascii_lowercase().contains("service"));
     if here_is_service && public_lb_values(v) {
-        found.push(path.clone());
+        let mut p = path.clone();
+        p.push("type".into());
+        found.push(p);
+    }
+    // Charts that flatten the service: `serviceType: LoadBalancer` next to
+    // `serviceAnnotations: {...}`.
+    for (k, child) in map {
+        let Some(k) = k.as_str() else {
+            continue;
+        };
+        let lower = k.to_ascii_lowercase();
+        let flat_type = lower.contains("service") && lower.ends_with("type") && lower != "type";
+        if flat_type && child.as_str() == Some("LoadBalancer") && !flat_internal(v) {
+            let mut p = path.clone();
+            p.push(k.to_string());
+            found.push(p);
+        }
     }
     for (k, child) in map {
         let Some(k) = k.as_str() else {
@@ -272,6 +293,20 @@ fn walk_values(v: &Value, path: &mut Vec<String>, depth: usize, found: &mut Vec<
         walk_values(child, path, depth + 1, found);
         path.pop();
     }
+}
+
+/// A map with a flattened service type: internal when one of its
+/// `*annotations` maps says so, or disabled.
+fn flat_internal(map: &Value) -> bool {
+    let Some(m) = map.as_mapping() else {
+        return false;
+    };
+    let annotated = m.iter().any(|(k, v)| {
+        k.as_str()
+            .is_some_and(|k| k.to_ascii_lowercase().contains("annotations"))
+            && is_internal(Some(v))
+    });
+    annotated || matches!(map.get("enabled"), Some(Value::Bool(false)))
 }
 
 /// A values `service` map that makes a public load balancer.
