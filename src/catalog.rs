@@ -760,6 +760,36 @@ fn validate_regions(f: &CatalogFile<'_>, regions: &[Region]) -> Result<(), Catal
     Ok(())
 }
 
+/// Check `--features` names (lowercased, blanks dropped) against
+/// [`FEATURES`] and [`EXEMPTIONS`]; the error names the closest known name.
+pub fn parse_conditions(names: &[String]) -> Result<std::collections::BTreeSet<String>, String> {
+    let known = || FEATURES.iter().chain(EXEMPTIONS).copied();
+    let mut out = std::collections::BTreeSet::new();
+    for n in names {
+        let n = n.trim().to_ascii_lowercase();
+        if n.is_empty() {
+            continue;
+        }
+        if !known().any(|k| k == n) {
+            let close = known()
+                .map(|k| (strsim::damerau_levenshtein(&n, k), k))
+                .filter(|(d, _)| *d <= 2)
+                .min();
+            let hint = match close {
+                Some((_, k)) => format!("; did you mean `{k}`?"),
+                None => String::new(),
+            };
+            let all: Vec<&str> = known().collect();
+            return Err(format!(
+                "unknown feature `{n}`{hint} (known: {})",
+                all.join(", ")
+            ));
+        }
+        out.insert(n);
+    }
+    Ok(out)
+}
+
 /// Region names compared the way Azure accepts them: case and spaces do not matter.
 pub fn normalize_region(name: &str) -> String {
     name.chars()

@@ -198,26 +198,7 @@ fn unknown_region(cat: &Catalog, name: &str) -> EndpointsError {
 }
 
 fn conditions(features: &[String]) -> Result<BTreeSet<String>, EndpointsError> {
-    let mut out = BTreeSet::new();
-    for f in features {
-        let f = f.trim().to_ascii_lowercase();
-        if f.is_empty() {
-            continue;
-        }
-        if !catalog::FEATURES.contains(&f.as_str()) && !catalog::EXEMPTIONS.contains(&f.as_str()) {
-            let known: Vec<&str> = catalog::FEATURES
-                .iter()
-                .chain(catalog::EXEMPTIONS)
-                .copied()
-                .collect();
-            return Err(EndpointsError::Usage(format!(
-                "unknown feature `{f}` (known: {})",
-                known.join(", ")
-            )));
-        }
-        out.insert(f);
-    }
-    Ok(out)
+    catalog::parse_conditions(features).map_err(EndpointsError::Usage)
 }
 
 struct Context<'a> {

@@ -178,7 +178,10 @@ fn other_usage_errors() {
         "region `westeurope` is in AzureCloud, not AzureChinaCloud"
     );
     let m = usage_error(&["--location", "westeurope", "--features", "gpus"]);
-    assert!(m.starts_with("unknown feature `gpus`"), "{m}");
+    assert!(
+        m.starts_with("unknown feature `gpus`; did you mean `gpu`? (known: gpu, windows,"),
+        "{m}"
+    );
     let m = usage_error(&["--location", "westeurope", "--catalog", "2019"]);
     assert!(m.starts_with("unknown catalog revision `2019`"), "{m}");
     // --location is required unless --compare.

@@ -10,10 +10,10 @@
 //! - Helm values (YAML without `apiVersion`/`kind`): a `service` map with
 //!   `type: LoadBalancer` (ingress-nginx `controller.service`, most charts'
 //!   `service`), unless annotated internal or disabled.
-//! - Helm templates (files under `templates/`, or holding `{{ }}`): read when
-//!   the document is plain YAML once `{{ }}` values are blanked and no
-//!   template line can add annotations; skipped quietly otherwise, never a
-//!   parse error.
+//! - Helm templates (documents with `{{ }}` under `templates/`, or that
+//!   `{{ }}` makes invalid YAML elsewhere): read when the document is plain
+//!   YAML once `{{ }}` values are blanked and no template line can add
+//!   annotations; skipped quietly otherwise, never a parse error.
 //!
 //! `yaml_serde` gives no positions, so spans come from a small indentation
 //! scanner over the document's text ([`locate`]). The span of each
