@@ -74,7 +74,6 @@ pub fn load_catalog(opts: &Options) -> Result<Catalog, ToolError> {
 
 /// Discover the files and run every frontend (in parallel) into one model.
 pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
-    let catalog = load_catalog(opts)?;
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -88,6 +87,7 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         },
     )
     .map_err(ToolError)?;
+    let catalog = load_catalog(opts)?;
     let mut fopts = opts.frontend.clone();
     if fopts.root.as_os_str().is_empty() {
         fopts.root = common_root(&paths);
