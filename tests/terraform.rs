@@ -143,3 +143,264 @@ fn codes_in_findings_are_frontend_codes() {
             .all(|f| matches!(f.code, Code::AEL000 | Code::AEL008))
     );
 }
+
+#[test]
+fn local_modules_two_levels_deep_with_inputs_and_outputs() {
+    let (d, m) = run("tf-modules", FrontendOptions::default());
+    // The module folders are analysed only through their callers.
+    let labels: Vec<&str> = m.subnets.iter().map(|s| s.decl.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "module.network.module.subnet[\"aks\"].azurerm_subnet.this",
+            "module.network.module.subnet[\"firewall\"].azurerm_subnet.this",
+        ]
+    );
+    let aks = &m.subnets[0];
+    assert_eq!(k(&aks.address_prefixes), vec!["10.10.1.0/24".to_string()]);
+    assert_eq!(
+        aks.decl.keys,
+        vec![
+            ResKey::tf(
+                "module.network.module.subnet[\"aks\"]",
+                "azurerm_subnet.this"
+            ),
+            ResKey::arm(
+                "Microsoft.Network/virtualNetworks/subnets",
+                &["vnet-hub", "snet-aks"]
+            ),
+        ]
+    );
+    assert_eq!(
+        at(&d, &aks.address_prefixes.span),
+        ("main.tf:17:26".into(), "[var.prefix]".into())
+    );
+    assert_eq!(m.vnets.len(), 1);
+    assert_eq!(
+        m.vnets[0].decl.label,
+        "module.network.azurerm_virtual_network.this"
+    );
+
+    let c = &m.clusters[0];
+    // Output of a module, itself built from a nested module's outputs.
+    assert_eq!(
+        k(c.node_pools[0].subnet.as_ref().unwrap()),
+        ResKey::tf(
+            "module.network.module.subnet[\"aks\"]",
+            "azurerm_subnet.this"
+        )
+    );
+    assert_eq!(k(c.location.as_ref().unwrap()), "northeurope");
+
+    // Registry module: outputs unknown, and a note names it.
+    let gpu = &m.node_pools[0];
+    assert_eq!(
+        k(gpu.cluster.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_kubernetes_cluster.aks")
+    );
+    assert_eq!(k(gpu.vm_size.as_ref().unwrap()), "Standard_NC6s_v3");
+    match &gpu.subnet.as_ref().unwrap().value {
+        Value::Unknown(u) => assert!(u.reason.contains("Azure/naming/azurerm"), "{}", u.reason),
+        other => panic!("{other:?}"),
+    }
+    assert!(gpu.decl.name.is_none());
+    let notes: Vec<(String, String)> = m
+        .findings
+        .iter()
+        .map(|f| (at(&d, &f.primary().span).0, f.message.clone()))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(m.findings.iter().all(|f| f.code == Code::AEL008));
+    assert_eq!(notes[0].0, "main.tf:14:1");
+    assert!(
+        notes[0]
+            .1
+            .contains("`Azure/naming/azurerm`, which is not fetched")
+    );
+    assert_eq!(notes[1].0, "main.tf:19:1");
+    assert!(notes[1].1.contains("outside the scanned root"));
+}
+
+type RuleRow = (String, u32, String, String, Vec<String>, Vec<String>);
+
+#[test]
+fn for_each_over_a_map_of_rules_and_subnets() {
+    let (d, m) = run("tf-for-each", FrontendOptions::default());
+    let rules: Vec<RuleRow> = m
+        .nsg_rules
+        .iter()
+        .map(|r| {
+            (
+                r.decl.label.clone(),
+                k(&r.priority),
+                k(&r.access),
+                k(&r.protocol),
+                k(&r.destination_ports),
+                k(&r.destination_addresses),
+            )
+        })
+        .collect();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                s("azurerm_network_security_rule.egress[\"allow-https\"]"),
+                100,
+                s("Allow"),
+                s("Tcp"),
+                vec![s("443")],
+                vec![s("AzureCloud")]
+            ),
+            (
+                s("azurerm_network_security_rule.egress[\"allow-ntp\"]"),
+                110,
+                s("Allow"),
+                s("Udp"),
+                vec![s("123")],
+                vec![s("*")]
+            ),
+            (
+                s("azurerm_network_security_rule.egress[\"deny-all\"]"),
+                4000,
+                s("Deny"),
+                s("Tcp"),
+                vec![s("*")],
+                vec![s("*")]
+            ),
+        ]
+    );
+    let nsg_arm = ResKey::arm("Microsoft.Network/networkSecurityGroups", &["nsg-nodes"]);
+    assert!(
+        m.nsg_rules
+            .iter()
+            .all(|r| r.nsg.as_ref().map(k) == Some(nsg_arm.clone()))
+    );
+    assert!(m.nsgs[0].decl.keys.contains(&nsg_arm));
+    assert_eq!(
+        at(&d, &m.nsg_rules[0].priority.span),
+        ("main.tf:40:33".into(), "each.value.priority".into())
+    );
+
+    // One association per subnet, each linked to its own instance.
+    let assoc: Vec<(ResKey, ResKey)> = m
+        .associations
+        .iter()
+        .map(|a| (k(&a.subnet), k(&a.target)))
+        .collect();
+    assert_eq!(
+        assoc,
+        vec![
+            (
+                ResKey::tf("", "azurerm_subnet.this[\"nodes\"]"),
+                ResKey::tf("", "azurerm_network_security_group.nodes")
+            ),
+            (
+                ResKey::tf("", "azurerm_subnet.this[\"pods\"]"),
+                ResKey::tf("", "azurerm_network_security_group.nodes")
+            ),
+            (
+                ResKey::tf("", "azurerm_subnet.this[\"nodes\"]"),
+                ResKey::tf("", "azurerm_route_table.rt[1]")
+            ),
+        ]
+    );
+    let labels: Vec<&str> = m
+        .route_tables
+        .iter()
+        .map(|r| r.decl.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        ["azurerm_route_table.rt[0]", "azurerm_route_table.rt[1]"]
+    );
+    assert_eq!(
+        m.subnets[1].decl.name.as_ref().map(|n| n.value.as_str()),
+        Some("snet-pods")
+    );
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+}
+
+#[test]
+fn dynamic_rule_blocks() {
+    let (d, m) = run("tf-dynamic", FrontendOptions::default());
+    let nsg = &m.nsgs[0];
+    let rules: Vec<(String, u32, Vec<String>)> = nsg
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.decl.label.clone(),
+                k(&r.priority),
+                k(&r.destination_ports),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "azurerm_network_security_group.nodes rule `ssh`".to_string(),
+                210,
+                vec!["22".to_string()]
+            ),
+            (
+                "azurerm_network_security_group.nodes rule `web`".to_string(),
+                200,
+                vec!["80".to_string(), "443".to_string()]
+            ),
+            (
+                "azurerm_network_security_group.nodes rule `deny-internet`".to_string(),
+                4000,
+                vec!["*".to_string()]
+            ),
+        ]
+    );
+    // A value from the iterator points at the expression inside `content`.
+    assert_eq!(
+        at(&d, &nsg.rules[1].destination_ports.span),
+        ("main.tf:38:36".into(), "r.value.ports".into())
+    );
+    let rcg = &m.rule_collection_groups[0];
+    assert_eq!(k(&rcg.policy), ResKey::tf("", "azurerm_firewall_policy.p"));
+    assert_eq!(k(&rcg.priority), 200);
+    let app = &rcg.collections[1];
+    assert_eq!(app.kind, RuleKind::Application);
+    let fqdns: Vec<Vec<String>> = app
+        .rules
+        .iter()
+        .map(|r| k(r.target_fqdns.as_ref().unwrap()))
+        .collect();
+    assert_eq!(
+        fqdns,
+        vec![
+            vec!["mcr.microsoft.com".to_string()],
+            vec!["*.data.mcr.microsoft.com".to_string()],
+            vec!["management.azure.com".to_string()],
+        ]
+    );
+    assert_eq!(
+        k(app.rules[0].app_protocols.as_ref().unwrap()),
+        vec![AppProtocol {
+            kind: "Https".into(),
+            port: Some(443)
+        }]
+    );
+    assert_eq!(
+        app.rules[2].decl.label,
+        "azurerm_firewall_policy_rule_collection_group.aks rule `fqdn-2`"
+    );
+    // A dynamic block over an unknown list: one rule stands for them, its
+    // values unknown, never guessed.
+    let net = &rcg.collections[0];
+    assert_eq!(net.kind, RuleKind::Network);
+    assert_eq!(net.rules.len(), 1);
+    match &net.rules[0].destination_addresses.as_ref().unwrap().value {
+        Value::Unknown(u) => assert!(u.reason.contains("extra_rules"), "{}", u.reason),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        k(net.rules[0].destination_ports.as_ref().unwrap()),
+        vec!["443".to_string()]
+    );
+}
