@@ -404,3 +404,231 @@ fn dynamic_rule_blocks() {
         vec!["443".to_string()]
     );
 }
+
+fn r#ref(a: &Attr<String>) -> Ref {
+    match &a.value {
+        Value::Ref(r) => r.clone(),
+        other => panic!("not a reference: {other:?}"),
+    }
+}
+
+#[test]
+fn classic_and_policy_firewalls_and_computed_references() {
+    let (d, m) = run("tf-firewall", FrontendOptions::default());
+    let fw_classic = ResKey::tf("", "azurerm_firewall.classic");
+    let hub = ResKey::tf("", "azurerm_virtual_network.hub");
+    let snet_aks = ResKey(format!("{}.subnet[\"snet-aks\"]", hub.0));
+    let snet_fw = ResKey(format!("{}.subnet[\"AzureFirewallSubnet\"]", hub.0));
+
+    // Computed attributes stay symbolic links.
+    let private_ip = Ref {
+        target: fw_classic.clone(),
+        attr: "private_ip".into(),
+    };
+    let route = by_label(&m.routes, "azurerm_route.default", |r| &r.decl);
+    let hop = route.next_hop_ip.as_ref().unwrap();
+    assert_eq!(r#ref(hop), private_ip);
+    assert_eq!(
+        at(&d, &hop.span),
+        (
+            "network.tf:45:28".into(),
+            "azurerm_firewall.classic.ip_configuration[0].private_ip_address".into()
+        )
+    );
+    assert_eq!(
+        k(route.route_table.as_ref().unwrap()),
+        ResKey::arm("Microsoft.Network/routeTables", &["rt-aks"])
+    );
+    let legacy = by_label(&m.routes, "azurerm_route.policy_fw", |r| &r.decl);
+    assert_eq!(
+        r#ref(legacy.next_hop_ip.as_ref().unwrap()),
+        Ref {
+            target: ResKey::tf("", "azurerm_firewall.policy"),
+            attr: "private_ip".into()
+        }
+    );
+    match &m.vnets[0].dns_servers.as_ref().unwrap().value {
+        Value::Ref(r) => assert_eq!(r, &private_ip),
+        other => panic!("{other:?}"),
+    }
+
+    // Inline subnets: their own keys, linked by index, by splat and by name.
+    let subnets: Vec<(Vec<ResKey>, Vec<String>)> = m
+        .subnets
+        .iter()
+        .map(|s| (s.decl.keys.clone(), k(&s.address_prefixes)))
+        .collect();
+    assert_eq!(
+        subnets,
+        vec![
+            (
+                vec![
+                    snet_fw.clone(),
+                    ResKey::arm(
+                        "Microsoft.Network/virtualNetworks/subnets",
+                        &["vnet-hub", "AzureFirewallSubnet"]
+                    )
+                ],
+                vec!["10.0.0.0/26".to_string()]
+            ),
+            (
+                vec![
+                    snet_aks.clone(),
+                    ResKey::arm(
+                        "Microsoft.Network/virtualNetworks/subnets",
+                        &["vnet-hub", "snet-aks"]
+                    )
+                ],
+                vec!["10.0.4.0/22".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(m.subnets[1].vnet, Some(hub.clone()));
+    assert_eq!(
+        k(m.subnets[1].nsg.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_network_security_group.aks")
+    );
+    let c = &m.clusters[0];
+    assert_eq!(k(c.node_pools[0].subnet.as_ref().unwrap()), snet_aks);
+    assert_eq!(
+        c.node_pools[0].decl.label,
+        "azurerm_kubernetes_cluster.aks node pool `pool1`"
+    );
+    let feats: Vec<&str> = c.features.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(feats, ["monitoring"]);
+    let win = &m.node_pools[0];
+    assert_eq!(k(win.subnet.as_ref().unwrap()), snet_aks);
+    assert_eq!(k(win.os_type.as_ref().unwrap()), "Windows");
+
+    // An id built by interpolation, unknown subscription: still the subnet.
+    let a = &m.associations[0];
+    assert_eq!(
+        k(&a.subnet),
+        ResKey::arm(
+            "Microsoft.Network/virtualNetworks/subnets",
+            &["vnet-hub", "snet-aks"]
+        )
+    );
+
+    // Classic firewall: DNS proxy from `dns_servers`, subnet by splat.
+    let fw = by_label(&m.firewalls, "azurerm_firewall.classic", |f| &f.decl);
+    assert!(k(fw.dns_proxy.as_ref().unwrap()));
+    assert_eq!(k(fw.subnet.as_ref().unwrap()), snet_fw);
+    assert!(fw.policy.is_none());
+    let pfw = by_label(&m.firewalls, "azurerm_firewall.policy", |f| &f.decl);
+    assert!(!k(pfw.dns_proxy.as_ref().unwrap()));
+    assert_eq!(
+        k(pfw.policy.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_firewall_policy.child")
+    );
+    assert_eq!(
+        k(pfw.subnet.as_ref().unwrap()),
+        ResKey::arm(
+            "Microsoft.Network/virtualNetworks/subnets",
+            &["vnet-hub", "AzureFirewallSubnet"]
+        )
+    );
+
+    // Classic collections, linked to their firewall by name.
+    let fw_arm = ResKey::arm("Microsoft.Network/azureFirewalls", &["fw-classic"]);
+    assert!(fw.decl.keys.contains(&fw_arm));
+    let kinds: Vec<(RuleKind, u32, String)> = m
+        .fw_collections
+        .iter()
+        .map(|c| (c.kind, k(&c.priority), k(&c.action)))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (RuleKind::Network, 100, "Allow".to_string()),
+            (RuleKind::Application, 200, "Allow".to_string()),
+            (RuleKind::Nat, 100, "Dnat".to_string()),
+        ]
+    );
+    assert!(
+        m.fw_collections
+            .iter()
+            .all(|c| c.firewall.as_ref().map(k) == Some(fw_arm.clone()))
+    );
+    let net = &m.fw_collections[0];
+    assert_eq!(
+        k(net.rules[1].destination_fqdns.as_ref().unwrap()),
+        vec!["ntp.ubuntu.com".to_string()]
+    );
+    assert_eq!(
+        k(net.rules[0].protocols.as_ref().unwrap()),
+        vec!["UDP".to_string()]
+    );
+    let app = &m.fw_collections[1];
+    assert_eq!(
+        k(app.rules[0].fqdn_tags.as_ref().unwrap()),
+        vec!["AzureKubernetesService".to_string()]
+    );
+    assert_eq!(
+        k(app.rules[1].app_protocols.as_ref().unwrap()),
+        vec![AppProtocol {
+            kind: "Http".into(),
+            port: Some(80)
+        }]
+    );
+    assert_eq!(
+        at(&d, &app.rules[1].target_fqdns.as_ref().unwrap().span),
+        (
+            "firewall.tf:55:24".into(),
+            "[\"security.ubuntu.com\", \"azure.archive.ubuntu.com\"]".into()
+        )
+    );
+    let nat = &m.fw_collections[2];
+    assert_eq!(k(nat.rules[0].translated_port.as_ref().unwrap()), "443");
+
+    // Policies and the rule collection group.
+    let child = by_label(&m.policies, "azurerm_firewall_policy.child", |p| &p.decl);
+    assert_eq!(
+        k(child.base_policy.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_firewall_policy.base")
+    );
+    let base = by_label(&m.policies, "azurerm_firewall_policy.base", |p| &p.decl);
+    assert!(k(base.dns_proxy.as_ref().unwrap()));
+    assert_eq!(k(base.sku_tier.as_ref().unwrap()), "Premium");
+    let rcg = &m.rule_collection_groups[0];
+    let kinds: Vec<(RuleKind, u32)> = rcg
+        .collections
+        .iter()
+        .map(|c| (c.kind, k(&c.priority)))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (RuleKind::Nat, 50),
+            (RuleKind::Network, 100),
+            (RuleKind::Application, 200)
+        ]
+    );
+    let tunnel = &rcg.collections[1].rules[0];
+    assert_eq!(
+        k(tunnel.source_ip_groups.as_ref().unwrap()),
+        vec![ResKey::tf("", "azurerm_ip_group.nodes")]
+    );
+    assert_eq!(
+        k(tunnel.destination_ports.as_ref().unwrap()),
+        vec!["1194".to_string(), "9000".to_string()]
+    );
+    assert_eq!(
+        k(rcg.collections[0].rules[0]
+            .destination_addresses
+            .as_ref()
+            .unwrap()),
+        vec!["20.1.2.4".to_string()]
+    );
+    assert_eq!(
+        k(rcg.collections[2].rules[0].app_protocols.as_ref().unwrap()).len(),
+        2
+    );
+    assert_eq!(k(&m.ip_groups[0].cidrs), vec!["10.0.4.0/22".to_string()]);
+    assert_eq!(k(&m.ip_group_cidrs[0].cidr), "10.244.0.0/16");
+    assert_eq!(
+        k(&m.ip_group_cidrs[0].ip_group),
+        ResKey::tf("", "azurerm_ip_group.nodes")
+    );
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+}

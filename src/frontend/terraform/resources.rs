@@ -51,6 +51,12 @@ pub fn to_list(v: &V) -> Value<Vec<String>> {
         return r;
     }
     match v {
+        // `[azurerm_firewall.x.ip_configuration[0].private_ip_address]`: the
+        // list is the referenced value.
+        V::List(items) if items.len() == 1 && matches!(items.first(), Some(V::Ref { .. })) => items
+            .first()
+            .and_then(as_ref_value)
+            .unwrap_or(Value::Known(vec![])),
         V::List(items) => {
             let mut out = vec![];
             for i in items {
