@@ -632,3 +632,59 @@ fn classic_and_policy_firewalls_and_computed_references() {
     );
     assert!(m.findings.is_empty(), "{:?}", m.findings);
 }
+
+#[test]
+fn parse_error_next_to_a_valid_module() {
+    let (d, m) = run("tf-parse-error", FrontendOptions::default());
+    assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
+    let f = &m.findings[0];
+    assert_eq!(f.code, Code::AEL000);
+    let (pos, _) = at(&d, &f.primary().span);
+    assert_eq!(pos, "main.tf:7:22");
+    assert!(
+        d.sources
+            .get(f.primary().span.file)
+            .path
+            .ends_with("broken/main.tf")
+    );
+    assert!(f.message.starts_with("HCL parse error"), "{}", f.message);
+    // The valid module and the valid file of the broken module are read.
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(m.nsgs.len(), 1);
+    assert!(m.route_tables.is_empty());
+}
+
+#[test]
+fn registry_module_left_unknown() {
+    let (d, m) = run("tf-registry", FrontendOptions::default());
+    let hop = m.route_tables[0].routes[0].next_hop_ip.as_ref().unwrap();
+    match &hop.value {
+        Value::Unknown(u) => {
+            assert!(u.reason.contains("module `hub`"), "{}", u.reason);
+            assert!(u.reason.contains("not fetched"), "{}", u.reason);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(at(&d, &hop.span).1, "module.hub.firewall_private_ip");
+    // Nothing is invented for the registry AKS module.
+    assert!(m.clusters.is_empty());
+    let notes: Vec<(String, &str)> = m
+        .findings
+        .iter()
+        .map(|f| (at(&d, &f.primary().span).0, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            (
+                "main.tf:11:1".to_string(),
+                "module `hub` comes from `git::https://example.com/hub.git?ref=v1`, which is not fetched; its outputs are unknown"
+            ),
+            (
+                "main.tf:3:1".to_string(),
+                "module `aks` comes from `Azure/aks/azurerm`, which is not fetched; its outputs are unknown"
+            ),
+        ]
+    );
+    assert!(m.findings.iter().all(|f| f.code == Code::AEL008));
+}

@@ -26,7 +26,7 @@ pub type Scope = Vec<(String, V)>;
 
 /// Every evaluation step counts against this budget, so no input can keep
 /// the evaluator busy for long.
-const MAX_STEPS: u64 = 20_000_000;
+const MAX_STEPS: u64 = 4_000_000;
 
 pub struct Prog {
     pub mods: Vec<ModSrc>,
