@@ -18,10 +18,18 @@ fn load_dir(dir: &str, opts: &FrontendOptions) -> Loaded {
     let mut sources = Sources::new();
     let mut templates = vec![];
     let mut params = vec![];
-    let mut entries: Vec<_> = std::fs::read_dir(Path::new("testdata").join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries = vec![];
+    let mut stack = vec![Path::new("testdata").join(dir)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                entries.push(p);
+            }
+        }
+    }
     entries.sort();
     for p in entries {
         if p.extension().is_none_or(|e| e != "json") {
@@ -400,4 +408,115 @@ fn bicep_compiled_template() {
             "arm:microsoft.network/networksecuritygroups/nsg-aks/securityrules/allow-1"
         )]
     );
+}
+
+#[test]
+fn nested_deployments_outer_and_linked() {
+    let opts = FrontendOptions {
+        root: "testdata".into(),
+        ..Default::default()
+    };
+    let l = load_dir("arm-nested-deployments", &opts);
+    let (s, m) = (&l.sources, &l.model);
+    // Outer scope: the nested NSG is named from the parent's variable.
+    assert_eq!(m.nsgs.len(), 1);
+    assert_eq!(
+        m.nsgs[0].decl.keys,
+        vec![key("arm:microsoft.network/networksecuritygroups/nsg-hub")]
+    );
+    // Linked template evaluated once, with the parameter passed in; the
+    // condition that is false drops `skipped`.
+    assert_eq!(m.route_tables.len(), 1);
+    let rt = &m.route_tables[0];
+    assert_eq!(rt.decl.label, "Microsoft.Network/routeTables 'rt-hub'");
+    assert!(
+        s.get(rt.decl.span.file)
+            .display
+            .ends_with("modules/routes.json")
+    );
+    assert_eq!(known(&rt.routes[0].next_hop_type), "Internet");
+    // The remote link is a note at the link.
+    assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
+    let f = &m.findings[0];
+    assert_eq!(f.code, Code::AEL008);
+    assert!(
+        f.message.contains("https://example.invalid"),
+        "{}",
+        f.message
+    );
+    assert_eq!(at(s, &f.primary().span).0, 50);
+}
+
+#[test]
+fn one_instance_per_parameter_file() {
+    let l = load_dir("arm-parameter-files", &FrontendOptions::default());
+    let m = &l.model;
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    let names: Vec<&str> = m.clusters.iter().map(|c| c.decl.label.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "Microsoft.ContainerService/managedClusters 'aks-dev'",
+            "Microsoft.ContainerService/managedClusters 'aks-prod'"
+        ]
+    );
+    // The route table is the same in both instances: kept once.
+    assert_eq!(m.route_tables.len(), 1);
+    // firewallIp is declared without a default and never supplied; unused, so no finding.
+    let pool = &m.clusters[1].node_pools[0];
+    assert_eq!(
+        known(pool.subnet.as_ref().unwrap()),
+        key("arm:microsoft.network/virtualnetworks/vnet-prod/subnets/nodes")
+    );
+}
+
+#[test]
+fn parse_errors_cycles_and_bad_expressions() {
+    let l = load_dir("arm-invalid", &FrontendOptions::default());
+    let (s, m) = (&l.sources, &l.model);
+    let mut got: Vec<(String, usize, usize, Code, String)> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let (line, col, _) = at(s, &f.primary().span);
+            let file = s.get(f.primary().span.file).display.clone();
+            let file = file.rsplit('/').next().unwrap_or("").to_string();
+            (file, line, col, f.code, f.message.clone())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "broken.json".into(),
+                6,
+                46,
+                Code::AEL000,
+                "invalid JSON: expected comma".into()
+            ),
+            // One finding per cycle, at the variable where it closes.
+            (
+                "cycle.json".into(),
+                5,
+                10,
+                Code::AEL000,
+                "variable `a` refers to itself through `a` → `b` → `a`".into()
+            ),
+            (
+                "cycle.json".into(),
+                7,
+                26,
+                Code::AEL000,
+                "invalid template expression: expected an expression".into()
+            ),
+        ]
+    );
+    // The resources around the errors are still read.
+    assert_eq!(m.nsgs.len(), 1);
+    assert!(matches!(
+        m.nsgs[0].rules[0].destination_addresses.value,
+        Value::Unknown(_)
+    ));
+    assert_eq!(known(&m.nsgs[0].rules[0].destination_ports), vec!["443"]);
 }
