@@ -214,6 +214,9 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
     let mut decorators = Vec::new();
     let mut cur = root.walk();
     for n in root.named_children(&mut cur) {
+        if matches!(n.kind(), "comment" | "diagnostic_comment") {
+            continue;
+        }
         if n.kind() == "decorators" {
             decorators.extend(cx.decorators(n, 0));
             continue;
@@ -260,10 +263,21 @@ fn first_error(root: Node, text: &str) -> Option<SyntaxError> {
             });
         }
         if n.is_error() {
-            // Point at the first token the grammar could not place.
+            // Point at the token the grammar could not place: within one
+            // line that is the last one (`foo: )`), across lines the first
+            // (a keyword it does not know).
+            let one_line = n.start_position().row == n.end_position().row;
             let mut leaf = n;
-            while let Some(c) = leaf.child(0) {
-                leaf = c;
+            loop {
+                let next = if one_line {
+                    leaf.child(leaf.child_count().saturating_sub(1))
+                } else {
+                    leaf.child(0)
+                };
+                match next {
+                    Some(c) => leaf = c,
+                    None => break,
+                }
             }
             let r = leaf.byte_range();
             let tok: String = text.get(r.clone()).unwrap_or("").chars().take(30).collect();
@@ -759,7 +773,14 @@ impl<'a> Conv<'a> {
             return vec![StrPart::Lit(inner.to_string())];
         }
         let mut cur = n.walk();
+        // Some escapes (`\$`) are hidden tokens of the grammar: they show
+        // up only as gaps between the visible children.
+        let mut pos = n.start_byte();
         for c in n.children(&mut cur) {
+            if c.start_byte() > pos {
+                lit.push_str(&unescape_all(self.text(pos..c.start_byte())));
+            }
+            pos = c.end_byte();
             let t = self.text(c.byte_range());
             match c.kind() {
                 "'" | "comment" | "diagnostic_comment" => {}
@@ -782,6 +803,25 @@ impl<'a> Conv<'a> {
     }
 }
 
+/// Every `\x` escape of a run of text.
+fn unescape_all(t: &str) -> String {
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let len = if tail.starts_with("\\u{") {
+            tail.find('}').map_or(tail.len(), |e| e + 1)
+        } else {
+            1 + tail[1..].chars().next().map_or(0, char::len_utf8)
+        };
+        out.push_str(&unescape(&tail[..len]));
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn unescape(t: &str) -> String {
     let body = t.strip_prefix('\\').unwrap_or(t);
     match body {
@@ -801,5 +841,153 @@ fn unescape(t: &str) -> String {
             }
             body.to_string()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(src: &str) -> File {
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![], "{src}");
+        f
+    }
+
+    fn var_str(f: &File, name: &str) -> Vec<StrPart> {
+        let st = f.stmts.iter().find(|s| s.name == name).expect(name);
+        match &st.kind {
+            StmtKind::Var { value } => match &value.kind {
+                ExprKind::Str(p) => p.clone(),
+                k => panic!("{k:?}"),
+            },
+            k => panic!("{k:?}"),
+        }
+    }
+
+    fn lit(s: &str) -> Vec<StrPart> {
+        vec![StrPart::Lit(s.into())]
+    }
+
+    #[test]
+    fn strings_starting_with_comment_markers() {
+        // tree-sitter-bicep 1.1 alone reads these as comments and fails.
+        let src = "var a = '//https://example.com'\nvar b = '/*'\nvar c = '*/'\nvar d = 'x' // real comment\nvar e = 'y' /* real */\n";
+        let f = ok(src);
+        assert_eq!(f.stmts.len(), 5);
+        assert_eq!(var_str(&f, "a"), lit("//https://example.com"));
+        assert_eq!(var_str(&f, "b"), lit("/*"));
+        assert_eq!(var_str(&f, "c"), lit("*/"));
+        assert_eq!(var_str(&f, "d"), lit("x"));
+        assert_eq!(var_str(&f, "e"), lit("y"));
+    }
+
+    #[test]
+    fn comment_marker_after_interpolation() {
+        let f = ok("var a = 'x'\nvar b = '${a}//${a}/*'\nvar c = 1\n");
+        assert_eq!(f.stmts.len(), 3);
+        let parts = var_str(&f, "b");
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts[1], StrPart::Lit("//".into()));
+        assert_eq!(parts[3], StrPart::Lit("/*".into()));
+    }
+
+    #[test]
+    fn escapes_and_multiline() {
+        let f = ok("var a = 'it\\'s \\${x} \\\\ \\u{41}'\nvar b = '''\nline // one\n'''\n");
+        assert_eq!(var_str(&f, "a"), lit("it's ${x} \\ A"));
+        assert_eq!(var_str(&f, "b"), lit("line // one\n"));
+    }
+
+    #[test]
+    fn bicepparam_untyped_params() {
+        let src = "using './main.bicep'\n\nparam location = 'westeurope'\nparam count = 3\nvar x = 'y'\nparam rules = [\n  'a'\n]\n";
+        // The grammar alone rejects the untyped form.
+        assert!(!parse(src, false, 128).errors.is_empty());
+        let f = parse(src, true, 128);
+        assert_eq!(f.errors, vec![]);
+        let kinds: Vec<(&str, bool)> = f
+            .stmts
+            .iter()
+            .map(|s| (s.name.as_str(), matches!(s.kind, StmtKind::Param { .. })))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("", false),
+                ("location", true),
+                ("count", true),
+                ("x", false),
+                ("rules", true)
+            ]
+        );
+        assert!(matches!(&f.stmts[0].kind, StmtKind::Using { path, .. } if path == "./main.bicep"));
+        // Names keep their place in the original text.
+        assert_eq!(&src[f.stmts[1].name_range.clone()], "location");
+    }
+
+    #[test]
+    fn loop_filters_with_and_without_space() {
+        for src in [
+            "resource r 'a/b@1' = [for (x, i) in xs: if (i > 0) {\n  name: x\n}]\nparam xs array\n",
+            "resource r 'a/b@1' = [for x in xs: if(x.on) {\n  name: x.n\n}]\nparam xs array\n",
+            "module m './m.bicep' = [for x in xs: if (x.on) {\n  name: x.n\n}]\nparam xs array\n",
+        ] {
+            let f = ok(src);
+            let body = match &f.stmts[0].kind {
+                StmtKind::Resource(r) => &r.body,
+                StmtKind::Module { body, .. } => body,
+                k => panic!("{k:?}"),
+            };
+            let ExprKind::For { body, .. } = &body.kind else {
+                panic!("{body:?}")
+            };
+            assert!(matches!(body.kind, ExprKind::If { .. }), "{src}");
+        }
+    }
+
+    #[test]
+    fn spread_and_extension() {
+        let f = ok(
+            "extension microsoftGraph\nvar a = {\n  ...b\n  c: 1\n}\nvar b = { d: 2 }\nvar e = [...f, 3]\nvar f = [1]\n",
+        );
+        let st = f.stmts.iter().find(|s| s.name == "a").unwrap();
+        let StmtKind::Var { value } = &st.kind else {
+            panic!()
+        };
+        let ExprKind::Object(props) = &value.kind else {
+            panic!()
+        };
+        assert!(matches!(&props[0], Prop::Spread(e) if e.kind == ExprKind::Ident("b".into())));
+        let st = f.stmts.iter().find(|s| s.name == "e").unwrap();
+        let StmtKind::Var { value } = &st.kind else {
+            panic!()
+        };
+        let ExprKind::Array(els) = &value.kind else {
+            panic!()
+        };
+        assert!(els[0].spread && !els[1].spread);
+    }
+
+    #[test]
+    fn syntax_error_position() {
+        let src =
+            "var a = 1\nresource r 'x/y@1' = {\n  name: 'n'\n  properties: {\n    foo: )\n  }\n}\n";
+        let f = parse(src, false, 128);
+        let e = f.errors.first().expect("an error");
+        // Line 5, the `)`.
+        assert_eq!(&src[e.range.clone()], ")");
+        assert_eq!(e.range.start, src.find(')').unwrap());
+    }
+
+    #[test]
+    fn deep_nesting_and_garbage_do_not_panic() {
+        let deep = format!("var a = {}1{}\n", "[".repeat(20_000), "]".repeat(20_000));
+        let f = parse(&deep, false, 128);
+        assert!(!f.errors.is_empty());
+        let f = parse("\u{0}\u{1}\u{fffd}'''", false, 128);
+        assert!(!f.errors.is_empty());
+        let f = parse(&"(".repeat(50_000), false, 128);
+        assert!(!f.errors.is_empty());
     }
 }
