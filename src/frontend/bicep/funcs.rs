@@ -58,7 +58,9 @@ pub fn to_json_text(v: &SVal) -> String {
 
 mod arm {
     //! Bridge to the ARM frontend's function library.
+    use super::super::lower;
     use super::super::value::{SVal, V};
+    use crate::frontend::arm::expr::{self, Scope};
     use crate::source::Span;
 
     pub fn to_json_text(v: &SVal) -> String {
@@ -99,7 +101,23 @@ mod arm {
     }
 
     pub fn call(name: &str, args: Vec<SVal>, span: Span, location: Option<&str>) -> SVal {
-        let _ = (args, location);
-        SVal::error(format!("function `{name}` is not supported"), span)
+        let scope = BicepScope {
+            location: location.map(str::to_string),
+        };
+        let vals = args.iter().map(lower::to_val).collect();
+        lower::from_val(expr::call(name, vals, &scope), &span)
+    }
+
+    /// What a library function can see from Bicep: only `--location`.
+    /// Bicep resolves names itself, so `parameters()`, `variables()` and
+    /// `reference()` are never reached through here.
+    struct BicepScope {
+        location: Option<String>,
+    }
+
+    impl Scope for BicepScope {
+        fn location(&self) -> Option<String> {
+            self.location.clone()
+        }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod eval;
 pub mod funcs;
+pub mod lower;
 pub mod modules;
 pub mod parse;
 pub mod syntax;
@@ -83,6 +84,7 @@ pub fn evaluate(
     // Which templates are used as modules or by a `.bicepparam` file.
     let ok = |f: &FileId| parsed.get(f).is_some_and(|a| a.errors.is_empty());
     let mut used_as_module: HashSet<FileId> = HashSet::new();
+    let mut edges: HashMap<FileId, Vec<FileId>> = HashMap::new();
     for f in files.iter().filter(|f| ok(f)) {
         let Some(ast) = parsed.get(f) else { continue };
         for st in &ast.stmts {
@@ -94,6 +96,7 @@ pub fn evaluate(
                     && t != *f
                 {
                     used_as_module.insert(t);
+                    edges.entry(*f).or_default().push(t);
                 }
             }
         }
@@ -134,6 +137,26 @@ pub fn evaluate(
             && !param_set.contains(&f)
         {
             entries.push((f, None));
+        }
+    }
+    // Files only reachable from each other (a module cycle) still get
+    // analysed once, from the first of them, so the cycle is reported.
+    let mut reached: HashSet<FileId> = HashSet::new();
+    let reach = |from: FileId, reached: &mut HashSet<FileId>| {
+        let mut todo = vec![from];
+        while let Some(f) = todo.pop() {
+            if reached.insert(f) {
+                todo.extend(edges.get(&f).into_iter().flatten().copied());
+            }
+        }
+    };
+    for (t, _) in &entries {
+        reach(*t, &mut reached);
+    }
+    for &f in files {
+        if ok(&f) && !param_set.contains(&f) && !reached.contains(&f) {
+            entries.push((f, None));
+            reach(f, &mut reached);
         }
     }
 
@@ -215,12 +238,4 @@ fn generated_by_bicep(text: &str) -> bool {
             .is_some_and(|n| n.eq_ignore_ascii_case("bicep")),
         Err(_) => false,
     }
-}
-
-mod lower {
-    //! Resource instances → the network model (through the ARM mapping).
-    use super::eval::ResInst;
-    use crate::model::Model;
-
-    pub fn map(_resources: &[ResInst], _model: &mut Model) {}
 }
