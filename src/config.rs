@@ -359,6 +359,7 @@ impl Config {
             cloud: cli.cloud.or(s.cloud),
             location: cli.location.clone().or(s.location),
             features,
+            ..Default::default()
         }
     }
 

@@ -3,6 +3,7 @@
 //! Pipeline, in one direction:
 //! discover → frontend (per format) → model → link → eval → checks → render.
 
+pub mod baseline;
 pub mod catalog;
 pub mod checks;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod link;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;
 
 use catalog::Catalog;
 use checks::Overrides;
@@ -36,6 +38,8 @@ pub struct Options {
     pub overrides: Overrides,
     pub exclude: Vec<String>,
     pub frontend: FrontendOptions,
+    /// The configuration file's content (`Config::default()` when none).
+    pub config: config::Config,
 }
 
 /// An error of the tool itself (usage, I/O): exit code 2.
@@ -134,6 +138,9 @@ pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
     let a = analyse(opts)?;
     let (mut findings, clusters) = checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides);
     findings.extend(a.model.findings.iter().cloned());
+    // Inline suppressions first, so one for a code the config turns off still counts as used.
+    let mut findings = suppress::apply(findings, &a.sources);
+    opts.config.apply(&mut findings, &a.sources);
     sort_findings(&mut findings, &a.sources);
     Ok((
         Report {
