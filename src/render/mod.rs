@@ -70,7 +70,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human if opts.quiet => {
-            for f in &report.findings {
+            for f in &human::group(&report.findings) {
                 write!(w, "{}", human::render_finding(f, sources, opts.human))?;
             }
             Ok(())
