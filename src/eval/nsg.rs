@@ -228,13 +228,18 @@ pub fn eval_nsg<'m>(
     let mut known: Vec<(u32, &Member<SecurityRule>)> = vec![];
     let mut unordered: Vec<&Member<SecurityRule>> = vec![];
     for m in rules {
+        // Azure's six default rules always exist; an export that lists some
+        // of them (or a subset) does not change them, so the built-ins below
+        // stand for them.
+        if m.item.is_default {
+            continue;
+        }
         match m.item.priority.value {
             Value::Known(p) => known.push((p, m)),
             _ => unordered.push(m),
         }
     }
     known.sort_by_key(|(p, _)| *p);
-    let has_defaults = rules.iter().any(|m| m.item.is_default);
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
     // A rule whose priority is unknown may come before any other: it is an
@@ -287,7 +292,7 @@ pub fn eval_nsg<'m>(
             doubts,
         });
     }
-    if !has_defaults {
+    {
         let dest = dest_addr(flow);
         for (n, prio, tag, action) in [
             (
