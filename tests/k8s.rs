@@ -63,7 +63,7 @@ fn internal_nodeport_and_clusterip_give_nothing() {
 fn helm_values_ask_for_a_public_load_balancer() {
     let (s, m) = load(&[
         "testdata/k8s-helm-values/values.yaml",
-        "testdata/k8s-helm-values/values-internal.yaml",
+        "testdata/k8s-helm-values-internal/values.yaml",
     ]);
     assert!(m.findings.is_empty(), "{:?}", m.findings);
     assert_eq!(m.public_inbound.len(), 2, "{:?}", m.public_inbound);
@@ -229,4 +229,51 @@ fn hostile_input_never_panics() {
         let span = &f.primary().span;
         assert!(span.range.end <= sources.text(span.file).len());
     }
+}
+
+#[test]
+fn helm_environment_values_override_the_chart_defaults() {
+    let (s, m) = load(&[
+        "testdata/k8s-helm-env-override/values.yaml",
+        "testdata/k8s-helm-env-override/env/prod/values.yaml",
+    ]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let got: Vec<_> = m
+        .public_inbound
+        .iter()
+        .map(|p| (p.decl.label.clone(), at(&s, &p.decl.span)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "Helm value `api.service.type`".to_string(),
+            (11, 5, 11, 23, "type: LoadBalancer".to_string())
+        )]
+    );
+    // Without the override, all three are public.
+    let (_, m) = load(&["testdata/k8s-helm-env-override/values.yaml"]);
+    assert_eq!(m.public_inbound.len(), 3);
+}
+
+#[test]
+fn kustomize_patch_overrides_the_base_service() {
+    let (s, m) = load(&[
+        "testdata/k8s-kustomize-override/base/service.yaml",
+        "testdata/k8s-kustomize-override/overlays/prod/internal-patch.yaml",
+    ]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let got: Vec<_> = m
+        .public_inbound
+        .iter()
+        .map(|p| (p.decl.label.clone(), at(&s, &p.decl.span)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "Service `admin`".to_string(),
+            (17, 3, 17, 21, "type: LoadBalancer".to_string())
+        )]
+    );
+    let (_, m) = load(&["testdata/k8s-kustomize-override/base/service.yaml"]);
+    assert_eq!(m.public_inbound.len(), 2);
 }
