@@ -277,3 +277,72 @@ fn kustomize_patch_overrides_the_base_service() {
     let (_, m) = load(&["testdata/k8s-kustomize-override/base/service.yaml"]);
     assert_eq!(m.public_inbound.len(), 2);
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fragments that make YAML and templates interesting when shuffled.
+    const PIECES: &[&str] = &[
+        "apiVersion: v1\n",
+        "kind: Service\n",
+        "kind: List\n",
+        "items:\n",
+        "  - ",
+        "metadata:\n",
+        "  name: web\n",
+        "  annotations:\n",
+        "    service.beta.kubernetes.io/azure-load-balancer-internal: \"true\"\n",
+        "spec:\n",
+        "  type: LoadBalancer\n",
+        "type: LoadBalancer\n",
+        "service:\n",
+        "serviceType: LoadBalancer\n",
+        "---\n",
+        "...\n",
+        "{{ .Values.x }}",
+        "{{- if .x }}\n",
+        "}}",
+        "{{",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "- ",
+        "&a ",
+        "*a ",
+        "!tag ",
+        "\"",
+        "'",
+        "#",
+        "\t",
+        "\r\n",
+        "\n",
+        "  ",
+        "é",
+        "\u{feff}",
+        "|\n",
+        ">-\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn never_panics(picks in proptest::collection::vec(0..PIECES.len(), 0..40), in_templates: bool) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let mut sources = Sources::new();
+            let name = if in_templates { "chart/templates/x.yaml" } else { "x.yaml" };
+            let id = sources.add_named(name, text.clone());
+            let m = k8s::load(&sources, &[id]);
+            for f in &m.findings {
+                prop_assert!(f.primary().span.range.end <= text.len());
+            }
+            for p in &m.public_inbound {
+                prop_assert!(p.decl.span.range.end <= text.len());
+                prop_assert!(text.is_char_boundary(p.decl.span.range.start));
+                prop_assert!(text.is_char_boundary(p.decl.span.range.end));
+            }
+        }
+    }
+}
