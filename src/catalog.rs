@@ -799,6 +799,11 @@ pub fn normalize_region(name: &str) -> String {
 }
 
 impl Catalog {
+    /// The entry with this id.
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
     /// Regions whose name is close to `name` (a typo), closest first, at most five.
     pub fn close_regions(&self, name: &str) -> Vec<&str> {
         let want = normalize_region(name);
@@ -815,6 +820,14 @@ impl Catalog {
             .collect();
         scored.sort();
         scored.into_iter().take(5).map(|(_, n)| n).collect()
+    }
+}
+
+impl FqdnTag {
+    /// Whether an application rule naming this tag allows `entry`: the tag
+    /// covers the entry's id in the loaded revision and carries its protocol.
+    pub fn covers_entry(&self, entry: &Entry) -> bool {
+        self.covers.contains(&entry.id) && self.protocols.contains(&entry.protocol)
     }
 }
 

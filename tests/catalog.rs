@@ -742,7 +742,8 @@ fn quirks_are_recorded() {
 #[test]
 fn current_conditional_rows() {
     let cat = load("current").unwrap();
-    let get = |id: &str| cat.entries.iter().find(|e| e.id == id).unwrap();
+    let get = |id: &str| cat.entry(id).unwrap();
+    assert!(cat.entry("aks.nope").is_none());
     for id in ["net.tunnel.1194", "net.tunnel.9000"] {
         let e = get(id);
         assert_eq!(
@@ -875,6 +876,15 @@ fn fqdn_tag_covers_core_fqdns_only() {
         }
         let wu = cat.tag("WindowsUpdate").unwrap();
         assert!(wu.covers.is_empty());
+        for e in &cat.entries {
+            assert_eq!(
+                aks.covers_entry(e),
+                aks.covers.contains(&e.id),
+                "{rev}: {}",
+                e.id
+            );
+            assert!(!wu.covers_entry(e));
+        }
     }
 }
 
