@@ -22,3 +22,9 @@ impl Format {
         }
     }
 }
+
+pub mod azure_devops;
+pub mod github;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
