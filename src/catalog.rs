@@ -397,6 +397,13 @@ impl CatalogFile<'_> {
     }
 }
 
+fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
 }
@@ -485,12 +492,14 @@ pub fn load_dir(dir: &std::path::Path, revision: &str) -> Result<Catalog, Catalo
         column: None,
         message: format!("cannot read catalog revision `{revision}`: {e}"),
     })?;
+    // Editors on Windows may save a byte-order mark, which YAML does not want.
+    let rev_text = without_bom(rev_text);
     // (shown name, text, read from the folder)
     type Read = (String, std::borrow::Cow<'static, str>, bool);
     let optional = |name: &str| -> Result<Read, CatalogError> {
         let p = dir.join(name);
         match std::fs::read_to_string(&p) {
-            Ok(t) => Ok((shown(&p), t.into(), true)),
+            Ok(t) => Ok((shown(&p), without_bom(t).into(), true)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((
                 format!("rules/{name}"),
                 embedded(name).unwrap_or("").into(),

@@ -1052,7 +1052,7 @@ entries:
 
 #[test]
 fn load_dir_reads_a_folder() {
-    let d = dir_with(GOOD);
+    let d = dir_with(&format!("\u{feff}{GOOD}"));
     let cat = load_dir(d.path(), "current").unwrap();
     assert_eq!(cat.entries.len(), 2);
     // regions.yaml and fqdn-tags.yaml fall back to the built-in ones, whose

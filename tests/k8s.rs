@@ -131,6 +131,42 @@ fn malformed_manifest_is_ael000_with_position() {
 }
 
 #[test]
+fn parse_error_positions_count_bytes_of_wide_characters() {
+    let mut sources = Sources::new();
+    let a = sources.add_named(
+        "a.yaml",
+        "kind: Service\napiVersion: v1\nmetadata:\n  name: café\n  x: [\n",
+    );
+    let b = sources.add_named(
+        "b.yaml",
+        "\u{feff}kind: Service\napiVersion: v1\nmetadata: {\n",
+    );
+    let m = k8s::load(&sources, &[a, b]);
+    let got: Vec<_> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let (l, c, _, _) = sources.span_lines(&f.primary().span);
+            (f.primary().span.file, l, c)
+        })
+        .collect();
+    assert_eq!(got, vec![(a, 6, 1), (b, 4, 1)]);
+    // A valid manifest after a byte-order mark is read.
+    let mut sources = Sources::new();
+    let c = sources.add_named(
+        "c.yaml",
+        "\u{feff}apiVersion: v1\nkind: Service\nmetadata:\n  name: bom\nspec:\n  type: LoadBalancer\n",
+    );
+    let m = k8s::load(&sources, &[c]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    assert_eq!(m.public_inbound.len(), 1);
+    assert_eq!(
+        sources.slice(&m.public_inbound[0].decl.span),
+        "type: LoadBalancer"
+    );
+}
+
+#[test]
 fn list_objects() {
     let (s, m) = load(&["testdata/k8s-list/list.yaml"]);
     assert!(m.findings.is_empty(), "{:?}", m.findings);

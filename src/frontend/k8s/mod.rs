@@ -128,6 +128,11 @@ fn parse_error(file: FileId, text: &str, doc: Range<usize>, e: &serde_yaml::Erro
         .map(|l| doc.start + l.index())
         .unwrap_or(doc.start)
         .min(text.len());
+    // Never split a character, whatever the parser counted.
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     // One character wide, or empty at the end of the file.
     let end = text[at..]
         .chars()
@@ -148,9 +153,10 @@ fn parse_error(file: FileId, text: &str, doc: Range<usize>, e: &serde_yaml::Erro
 /// lines, which always start a document at column 0.
 fn documents(text: &str) -> Vec<Range<usize>> {
     let mut docs = vec![];
-    let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    // A byte-order mark is not content (the parser would see two documents).
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
         let marker = |m: &str| {
             bare.strip_prefix(m)
