@@ -1170,3 +1170,22 @@ fn load_dir_rejects_bad_revision_names_and_missing_files() {
         "{e}"
     );
 }
+
+#[test]
+fn location_fills_every_destination_in_every_region() {
+    for rev in REVISIONS {
+        let cat = load(rev).unwrap();
+        for r in &cat.regions {
+            for e in cat.entries.iter().filter(|e| e.clouds.contains(&r.cloud)) {
+                let d = e.destination_for(Some(r));
+                assert!(
+                    !d.contains('{') && !d.contains('}'),
+                    "{rev} {} {}: {d}",
+                    r.name,
+                    e.id
+                );
+                assert!(!d.contains(' '), "{rev} {} {}: {d}", r.name, e.id);
+            }
+        }
+    }
+}
