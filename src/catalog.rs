@@ -385,9 +385,10 @@ impl CatalogFile<'_> {
         let start = offset_of_line(self.text, line);
         let rest = &self.text[start..];
         // The entry ends where the next list item starts.
-        let end = rest[1..]
+        let first = rest.chars().next().map_or(0, char::len_utf8);
+        let end = rest[first..]
             .find("\n  - ")
-            .map(|i| i + 1)
+            .map(|i| i + first)
             .unwrap_or(rest.len());
         let needle = format!("{field}:");
         match rest[..end].find(&needle) {

@@ -1129,6 +1129,19 @@ fn semantic_errors_point_at_the_entry() {
 }
 
 #[test]
+fn ids_inside_multiline_strings_never_panic() {
+    // `id: a.two` is first written inside a quoted scalar of `a.one`, on a
+    // line that starts with a two-byte character; the error about `a.two`
+    // is still reported with a position.
+    let text = GOOD
+        .replace("reason: \"One\"", "reason: \"One\n\u{e9}id: a.two\"")
+        .replace("ports: [1194]", "ports: []");
+    let e = broken(&text);
+    assert!(e.message.contains("`a.two` lists no port"), "{e}");
+    assert!(e.line.is_some());
+}
+
+#[test]
 fn broken_regions_and_tags_files() {
     let d = dir_with(GOOD);
     std::fs::write(
