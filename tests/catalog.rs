@@ -1202,3 +1202,54 @@ fn location_fills_every_destination_in_every_region() {
         }
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "id: a.one",
+        "id: a.two",
+        "\n",
+        "  - ",
+        ": ",
+        "[",
+        "]",
+        "{location}",
+        "{",
+        "}",
+        "\"",
+        "é",
+        "\u{feff}",
+        "ports: []",
+        "clouds: []",
+        "when: gpu",
+        "unless: [x]",
+        "!fqdn ",
+        "!bogus ",
+        "&a ",
+        "*a",
+        "#",
+        "\t",
+        "---\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn load_dir_never_panics(edits in proptest::collection::vec((0..GOOD.len(), 0..PIECES.len()), 0..6)) {
+            let mut text = GOOD.to_string();
+            for (at, piece) in edits {
+                let at = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                text.insert_str(at, PIECES[piece]);
+            }
+            let d = dir_with(&text);
+            if let Err(e) = load_dir(d.path(), "current") {
+                prop_assert!(!e.message.is_empty());
+                if let Some(l) = e.line {
+                    prop_assert!(l <= text.lines().count() + 1, "{e}");
+                }
+            }
+        }
+    }
+}
