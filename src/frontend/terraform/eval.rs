@@ -207,7 +207,7 @@ impl<'a> Ev<'a> {
 
     /// Create the root instance of module `src` with variables from tfvars
     /// files and the command line, in Terraform's precedence order.
-    pub fn add_root(&mut self, src: usize) -> usize {
+    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>) -> usize {
         let mi = self.insts.len();
         self.insts.push(Inst::new(src, String::new()));
         let m = &self.prog.mods[src];
@@ -267,6 +267,8 @@ impl<'a> Ev<'a> {
             };
             vals.insert(k.clone(), v);
         }
+        // A plan records the values Terraform used: they win.
+        vals.extend(planned);
         if let Some(i) = self.insts.get_mut(mi) {
             i.root_vars = vals;
         }

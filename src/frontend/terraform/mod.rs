@@ -162,7 +162,16 @@ fn load_inner(
         if let Some(p) = pi {
             used_plans.insert(p);
         }
-        let mi = ev.add_root(src);
+        let planned = pi
+            .and_then(|p| plan_idx.get(p))
+            .map(|p| {
+                p.variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), V::from_json(v, 0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mi = ev.add_root(src, planned);
         build(&mut ev, mi, pi.and_then(|p| plan_idx.get(p)), &mut model, 0);
     }
     for (i, p) in plan_idx.iter().enumerate() {

@@ -32,6 +32,8 @@ pub struct Plan<'a> {
     pub root_addrs: Vec<String>,
     /// (module path, addr) → indexes into `res`.
     pub by_addr: HashMap<(String, String), Vec<usize>>,
+    /// Root variable values Terraform used.
+    pub variables: Vec<(String, &'a Json)>,
 }
 
 /// Parse a plan file; a file that is not JSON gives an AEL000 finding.
@@ -65,7 +67,14 @@ pub fn index<'a>(sources: &Sources, fid: FileId, j: &'a Json) -> Plan<'a> {
         res: vec![],
         root_addrs: vec![],
         by_addr: HashMap::new(),
+        variables: vec![],
     };
+    if let Some(vars) = j.get("variables").and_then(|v| v.as_object()) {
+        plan.variables = vars
+            .iter()
+            .filter_map(|(k, v)| v.get("value").map(|x| (k.clone(), x)))
+            .collect();
+    }
     let root = j
         .get("planned_values")
         .or_else(|| j.get("values"))
