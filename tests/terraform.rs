@@ -825,7 +825,66 @@ fn scan() {
         m.rule_collection_groups.len(),
         m.fw_collections.len()
     );
-    for c in &m.clusters {
-        println!("{:#?}", c);
+    if std::env::var("TF_SCAN_VERBOSE").is_ok() {
+        for c in &m.clusters {
+            println!("{c:#?}");
+        }
+    }
+    for r in &m.route_tables {
+        for rt in &r.routes {
+            println!(
+                "{} {:?} {:?} {:?}",
+                rt.decl.label,
+                rt.address_prefix.value,
+                rt.next_hop_type.value,
+                rt.next_hop_ip.as_ref().map(|x| &x.value)
+            );
+        }
+    }
+    for f in &m.firewalls {
+        println!(
+            "{} policy {:?} dns {:?} subnet {:?}",
+            f.decl.label,
+            f.policy.as_ref().map(|x| &x.value),
+            f.dns_proxy.as_ref().map(|x| &x.value),
+            f.subnet.as_ref().map(|x| &x.value)
+        );
+    }
+    for g in &m.rule_collection_groups {
+        println!("{} policy {:?}", g.decl.label, g.policy.value);
+        for c in &g.collections {
+            println!(
+                "  {} {:?} {:?} rules {}",
+                c.decl.label,
+                c.kind,
+                c.priority.value,
+                c.rules.len()
+            );
+            for r in &c.rules {
+                println!(
+                    "    {} fqdns {:?} tags {:?} dst {:?} ports {:?}",
+                    r.decl.label,
+                    r.target_fqdns
+                        .as_ref()
+                        .or(r.destination_fqdns.as_ref())
+                        .map(|x| &x.value),
+                    r.fqdn_tags.as_ref().map(|x| &x.value),
+                    r.destination_addresses.as_ref().map(|x| &x.value),
+                    r.destination_ports.as_ref().map(|x| &x.value)
+                );
+            }
+        }
+    }
+    for a in &m.associations {
+        println!(
+            "{} {:?} -> {:?}",
+            a.decl.label, a.subnet.value, a.target.value
+        );
+    }
+    for s in &m.subnets {
+        println!(
+            "{} {:?} {:?}",
+            s.decl.label, s.address_prefixes.value, s.decl.keys
+        );
     }
 }

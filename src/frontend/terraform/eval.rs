@@ -9,7 +9,7 @@
 
 use super::funcs;
 use super::parse::{BRef, ModSrc, ResDecl, block_span, span_of};
-use super::value::{Origin, Unk, V, pending_reason};
+use super::value::{Origin, Unk, V, derived, pending_reason};
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::ResKey;
@@ -325,6 +325,16 @@ impl<'a> Ev<'a> {
         }
         self.set_slot(mi, SlotKind::Var, name, Slot::Busy);
         let v = self.var_uncached(mi, name);
+        let m = self.src(mi);
+        let v = match m
+            .vars
+            .get(name)
+            .and_then(|r| m.block(*r))
+            .and_then(|b| b.body.get_attribute("type"))
+        {
+            Some(t) => apply_type(v, &t.value, 0, self.max_items),
+            None => v,
+        };
         self.set_slot(mi, SlotKind::Var, name, Slot::Done(v.clone()));
         v
     }
@@ -667,7 +677,16 @@ impl<'a> Ev<'a> {
                 rtype: d.rtype.clone(),
                 path: String::new(),
             };
-            let o = self.materialise(mi, file, &b.body, scope, origin, 0);
+            let mut o = self.materialise(mi, file, &b.body, scope, origin, 0);
+            // A data source stands for a resource declared elsewhere: its
+            // ARM identity links it across roots and formats.
+            if d.data {
+                if let V::Map(m, Some(org)) = &mut o {
+                    if let Some(k) = data_arm_key(&d.rtype, m) {
+                        org.key = k;
+                    }
+                }
+            }
             objs.push((k.clone(), o));
         }
         let v = match exp.shape {
@@ -1093,7 +1112,10 @@ impl<'a> Ev<'a> {
                         if t == f {
                             t
                         } else if cond.is_pending() {
-                            V::unknown(format!("condition is unknown: {}", pending_reason(&cond)))
+                            derived(
+                                &cond,
+                                format!("condition is unknown: {}", pending_reason(&cond)),
+                            )
                         } else {
                             V::error("condition is not a bool")
                         }
@@ -1507,6 +1529,20 @@ fn loose_eq(a: &V, b: &V) -> bool {
 fn get_attr(v: V, name: &str) -> V {
     match v {
         V::Map(mut m, origin) => match m.remove(name) {
+            // An unknown name of a resource is still that resource's name:
+            // `virtual_network_name = azurerm_virtual_network.x.name` links.
+            Some(V::Unknown(_)) if name == "name" && origin.is_some() => match origin {
+                Some(o) => V::Ref {
+                    key: o.key,
+                    rtype: o.rtype,
+                    path: if o.path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{}.{name}", o.path)
+                    },
+                },
+                None => V::error("unreachable"),
+            },
             Some(x) => x,
             None => match origin {
                 Some(o) => V::Ref {
@@ -1536,7 +1572,7 @@ fn index(v: V, k: &V) -> V {
         if v.is_pending() {
             return v;
         }
-        return V::unknown(format!("index is unknown: {}", pending_reason(k)));
+        return derived(k, format!("index is unknown: {}", pending_reason(k)));
     }
     match v {
         V::List(mut l) => match k.as_num() {
@@ -1707,4 +1743,104 @@ pub fn reference_value(mpath: &str, r: &str) -> V {
         rtype,
         path: path.to_string(),
     }
+}
+
+/// Convert a variable's value to its declared type the way Terraform does
+/// where it matters for evaluation: missing `optional(...)` object
+/// attributes become null (or their default), numbers and strings convert.
+pub fn apply_type(v: V, t: &Expression, depth: usize, max: usize) -> V {
+    if depth > 32 || v.is_pending() || matches!(v, V::Null) {
+        return v;
+    }
+    match t {
+        Expression::Variable(n) => match (n.as_str(), &v) {
+            ("string", V::Num(_) | V::Bool(_)) => v.as_string().map(V::Str).unwrap_or(v),
+            ("number", V::Str(s)) => s.trim().parse::<f64>().map(V::Num).unwrap_or(v),
+            ("bool", V::Str(_)) => v.as_bool().map(V::Bool).unwrap_or(v),
+            _ => v,
+        },
+        Expression::FuncCall(f) => {
+            let args: Vec<&Expression> = f.args.iter().collect();
+            let Some(inner) = args.first() else { return v };
+            match (f.name.name.as_str(), v) {
+                ("optional", v) => apply_type(v, inner, depth + 1, max),
+                ("list" | "set", V::List(l)) => V::List(
+                    l.into_iter()
+                        .map(|x| apply_type(x, inner, depth + 1, max))
+                        .collect(),
+                ),
+                ("map", V::Map(m, o)) => V::Map(
+                    m.into_iter()
+                        .map(|(k, x)| (k, apply_type(x, inner, depth + 1, max)))
+                        .collect(),
+                    o,
+                ),
+                ("object", V::Map(mut m, o)) => {
+                    if let Expression::Object(spec) = inner {
+                        for (k, te) in spec.iter() {
+                            let key = match k {
+                                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                                hcl_edit::expr::ObjectKey::Expression(x) => {
+                                    match const_value(x, 0, max).as_string() {
+                                        Some(s) => s,
+                                        None => continue,
+                                    }
+                                }
+                            };
+                            let te = te.expr();
+                            let cur = m.remove(&key).unwrap_or(V::Null);
+                            let cur = match (&cur, te) {
+                                // `optional(type, default)`.
+                                (V::Null, Expression::FuncCall(of))
+                                    if of.name.name.as_str() == "optional" =>
+                                {
+                                    match of.args.iter().nth(1) {
+                                        Some(d) => const_value(d, 0, max),
+                                        None => V::Null,
+                                    }
+                                }
+                                _ => cur,
+                            };
+                            m.insert(key, apply_type(cur, te, depth + 1, max));
+                        }
+                    }
+                    V::Map(m, o)
+                }
+                ("tuple", V::List(l)) => match inner {
+                    Expression::Array(ts) => V::List(
+                        l.into_iter()
+                            .zip(ts.iter().chain(std::iter::repeat(*inner)))
+                            .map(|(x, te)| apply_type(x, te, depth + 1, max))
+                            .collect(),
+                    ),
+                    _ => V::List(l),
+                },
+                (_, v) => v,
+            }
+        }
+        _ => v,
+    }
+}
+
+/// ARM key of a data source from its lookup arguments.
+fn data_arm_key(rtype: &str, m: &BTreeMap<String, V>) -> Option<ResKey> {
+    let name = m.get("name").and_then(V::as_string)?;
+    let t = match rtype {
+        "azurerm_subnet" => {
+            let vnet = m.get("virtual_network_name").and_then(V::as_string)?;
+            return Some(ResKey::arm(
+                "Microsoft.Network/virtualNetworks/subnets",
+                &[&vnet, &name],
+            ));
+        }
+        "azurerm_virtual_network" => "Microsoft.Network/virtualNetworks",
+        "azurerm_firewall" => "Microsoft.Network/azureFirewalls",
+        "azurerm_firewall_policy" => "Microsoft.Network/firewallPolicies",
+        "azurerm_route_table" => "Microsoft.Network/routeTables",
+        "azurerm_network_security_group" => "Microsoft.Network/networkSecurityGroups",
+        "azurerm_kubernetes_cluster" => "Microsoft.ContainerService/managedClusters",
+        "azurerm_ip_group" => "Microsoft.Network/ipGroups",
+        _ => return None,
+    };
+    Some(ResKey::arm(t, &[&name]))
 }

@@ -328,3 +328,6 @@ fn build_plan_only<'a>(
         resources::read(&mut Reader { ev }, &r.rtype, &view, &base, model);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,287 @@
+//! Table-style tests on in-memory modules, with exact positions.
+
+use super::load;
+use crate::discover::TfModule;
+use crate::finding::Code;
+use crate::frontend::FrontendOptions;
+use crate::model::*;
+use crate::source::{Sources, Span};
+use std::path::PathBuf;
+
+/// Load in-memory files; names with a `/` go to that folder.
+fn model_of(files: &[(&str, &str)]) -> (Sources, Model) {
+    let mut sources = Sources::new();
+    let mut mods: Vec<TfModule> = vec![];
+    for (name, text) in files {
+        let path = PathBuf::from("mem").join(name);
+        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        let id = sources.add_named(&path.to_string_lossy(), *text);
+        let m = match mods.iter_mut().find(|m| m.dir == dir) {
+            Some(m) => m,
+            None => {
+                mods.push(TfModule {
+                    dir: dir.clone(),
+                    files: vec![],
+                    tfvars: vec![],
+                });
+                mods.last_mut().unwrap()
+            }
+        };
+        if name.ends_with(".tf") {
+            m.files.push(id);
+        } else {
+            m.tfvars.push(id);
+        }
+    }
+    let m = load(&sources, &mods, &[], &FrontendOptions::default());
+    (sources, m)
+}
+
+fn pos(s: &Sources, span: &Span) -> (usize, usize, String) {
+    let (l, c, _, _) = s.span_lines(span);
+    (l, c, s.slice(span).to_string())
+}
+
+fn known<T: Clone + std::fmt::Debug>(a: &Attr<T>) -> T {
+    match &a.value {
+        Value::Known(v) => v.clone(),
+        other => panic!("not known: {other:?}"),
+    }
+}
+
+#[test]
+fn optional_object_attributes_are_null_or_their_default() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "fw" {
+  type = object({
+    name        = string
+    dns_servers = optional(list(string))
+    proxy       = optional(bool, true)
+  })
+  default = { name = "fw" }
+}
+resource "azurerm_firewall" "fw" {
+  name              = var.fw.name
+  dns_servers       = var.fw.dns_servers
+  dns_proxy_enabled = var.fw.proxy
+}
+"#,
+    )]);
+    let fw = &m.firewalls[0];
+    assert!(known(fw.dns_proxy.as_ref().unwrap()));
+    assert!(m.findings.is_empty());
+}
+
+#[test]
+fn terraform_0_11_interpolation() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "prefixes" { default = "10.0.1.0/24,10.0.2.0/24" }
+variable "names" {
+  type    = "list"
+  default = ["a", "b"]
+}
+variable "rt" {
+  type = "map"
+  default = { hop = "10.0.0.4" }
+}
+resource "azurerm_subnet" "s" {
+  count                = "${length(var.names)}"
+  name                 = "${element(var.names, count.index)}"
+  virtual_network_name = "vnet"
+  address_prefix       = "${element(split(",", var.prefixes), count.index)}"
+}
+resource "azurerm_route" "r" {
+  name                   = "default"
+  route_table_name       = "rt"
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = "${lookup(var.rt, "hop")}"
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = "${azurerm_subnet.s.*.id[1]}"
+  route_table_id = "${azurerm_subnet.s.0.id}"
+}
+"#,
+    )]);
+    let prefixes: Vec<Vec<String>> = m
+        .subnets
+        .iter()
+        .map(|x| known(&x.address_prefixes))
+        .collect();
+    assert_eq!(
+        prefixes,
+        vec![
+            vec!["10.0.1.0/24".to_string()],
+            vec!["10.0.2.0/24".to_string()]
+        ]
+    );
+    assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.s[1]");
+    let hop = m.routes[0].next_hop_ip.as_ref().unwrap();
+    assert_eq!(known(hop), "10.0.0.4");
+    assert_eq!(
+        pos(&s, &hop.span),
+        (22, 28, "\"${lookup(var.rt, \"hop\")}\"".into())
+    );
+    assert_eq!(
+        known(&m.associations[0].subnet),
+        ResKey::tf("", "azurerm_subnet.s[1]")
+    );
+    assert_eq!(
+        known(&m.associations[0].target),
+        ResKey::tf("", "azurerm_subnet.s[0]")
+    );
+}
+
+#[test]
+fn unknown_count_marks_the_resource_conditional() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "enable_fw" { type = bool }
+resource "azurerm_firewall" "fw" {
+  count = var.enable_fw ? 1 : 0
+  name  = "fw"
+}
+"#,
+    )]);
+    let c = m.firewalls[0].decl.condition.as_ref().expect("conditional");
+    assert!(c.reason.contains("enable_fw"), "{}", c.reason);
+    assert_eq!(
+        c.hint.as_deref(),
+        Some("--var enable_fw=... or a tfvars file")
+    );
+}
+
+#[test]
+fn data_sources_link_by_arm_identity() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+data "azurerm_subnet" "nodes" {
+  name                 = "snet-aks"
+  virtual_network_name = "vnet-spoke"
+  resource_group_name  = "rg"
+}
+data "azurerm_firewall" "hub" {
+  name                = "fw-hub"
+  resource_group_name = "rg-hub"
+}
+resource "azurerm_route_table" "rt" {
+  name = "rt"
+  route {
+    name                   = "fw"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = data.azurerm_firewall.hub.ip_configuration[0].private_ip_address
+  }
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = data.azurerm_subnet.nodes.id
+  route_table_id = azurerm_route_table.rt.id
+}
+"#,
+    )]);
+    assert_eq!(
+        known(&m.associations[0].subnet),
+        ResKey::arm(
+            "Microsoft.Network/virtualNetworks/subnets",
+            &["vnet-spoke", "snet-aks"]
+        )
+    );
+    match &m.route_tables[0].routes[0]
+        .next_hop_ip
+        .as_ref()
+        .unwrap()
+        .value
+    {
+        Value::Ref(r) => {
+            assert_eq!(
+                r.target,
+                ResKey::arm("Microsoft.Network/azureFirewalls", &["fw-hub"])
+            );
+            assert_eq!(r.attr, "private_ip");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_names_still_link_parents() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "env" {}
+resource "azurerm_network_security_group" "nsg" {
+  name = "nsg-${var.env}"
+}
+resource "azurerm_network_security_rule" "r" {
+  name                        = "r"
+  network_security_group_name = azurerm_network_security_group.nsg.name
+  priority                    = 100
+  direction                   = "Outbound"
+  access                      = "Allow"
+  protocol                    = "*"
+  source_port_range           = "*"
+  destination_port_ranges     = ["443", "9000"]
+  destination_port_range      = "1194"
+  source_address_prefix       = "*"
+  destination_address_prefix  = "*"
+}
+"#,
+    )]);
+    let r = &m.nsg_rules[0];
+    assert_eq!(
+        known(r.nsg.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_network_security_group.nsg")
+    );
+    // Singular and plural forms merged, singular first.
+    assert_eq!(
+        known(&r.destination_ports),
+        vec!["1194".to_string(), "443".to_string(), "9000".to_string()]
+    );
+    assert!(m.nsgs[0].decl.name.is_none());
+}
+
+#[test]
+fn module_source_used_elsewhere_is_not_a_root() {
+    let (_, m) = model_of(&[
+        (
+            "main.tf",
+            r#"
+module "a" {
+  source = "./mod"
+  cidr   = "10.5.0.0/24"
+}
+"#,
+        ),
+        (
+            "mod/main.tf",
+            r#"
+variable "cidr" {}
+resource "azurerm_subnet" "s" {
+  name             = "s"
+  address_prefixes = [var.cidr]
+}
+"#,
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(
+        known(&m.subnets[0].address_prefixes),
+        vec!["10.5.0.0/24".to_string()]
+    );
+    assert!(m.findings.is_empty());
+}
+
+#[test]
+fn parse_error_position() {
+    let (s, m) = model_of(&[("main.tf", "resource \"x\" \"y\" {\n  a = [1,\n}\n")]);
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(m.findings[0].code, Code::AEL000);
+    let (l, c, _) = pos(&s, &m.findings[0].primary().span);
+    assert_eq!((l, c), (3, 1));
+}
