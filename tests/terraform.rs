@@ -388,7 +388,7 @@ fn dynamic_rule_blocks() {
     );
     assert_eq!(
         app.rules[2].decl.label,
-        "azurerm_firewall_policy_rule_collection_group.aks rule `fqdn-2`"
+        "azurerm_firewall_policy_rule_collection_group.aks application rule collection `aks-fqdns` rule `fqdn-2`"
     );
     // A dynamic block over an unknown list: one rule stands for them, its
     // values unknown, never guessed.
@@ -577,6 +577,10 @@ fn classic_and_policy_firewalls_and_computed_references() {
             "firewall.tf:55:24".into(),
             "[\"security.ubuntu.com\", \"azure.archive.ubuntu.com\"]".into()
         )
+    );
+    assert_eq!(
+        net.rules[0].decl.label,
+        "azurerm_firewall_network_rule_collection.aks rule `ntp`"
     );
     let nat = &m.fw_collections[2];
     assert_eq!(k(nat.rules[0].translated_port.as_ref().unwrap()), "443");

@@ -20,6 +20,7 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::{Element, Template};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Local bindings: `count`, `each`, dynamic-block iterators, `for` variables.
 pub type Scope = Vec<(String, V)>;
@@ -129,6 +130,9 @@ pub struct View<'a> {
     pub unk: Option<&'a serde_json::Value>,
     /// Module path of the resource (for references read from a plan).
     pub mpath: String,
+    /// A nested block written as an attribute (`security_rule = [{...}]`):
+    /// its evaluated object.
+    pub obj: Option<Rc<BTreeMap<String, V>>>,
 }
 
 pub struct Ev<'a> {
@@ -976,6 +980,12 @@ impl<'a> Ev<'a> {
     /// An attribute of a view: the plan's value when it has one, otherwise
     /// the expression evaluated; the span is the expression's.
     pub fn attr(&mut self, v: &View<'a>, name: &str) -> Option<(V, Span)> {
+        if let Some(o) = &v.obj {
+            return o
+                .get(name)
+                .filter(|x| !matches!(x, V::Null))
+                .map(|x| (x.clone(), v.span.clone()));
+        }
         let written = v.body.and_then(|b| b.get_attribute(name));
         let span = written
             .map(|a| span_of(v.file, a.value.span()))
@@ -1005,6 +1015,42 @@ impl<'a> Ev<'a> {
     /// Nested blocks of a view (dynamic blocks expanded; from the plan when
     /// the view has plan values).
     pub fn blocks(&mut self, v: &View<'a>, name: &str) -> Vec<View<'a>> {
+        // Blocks written as attributes: `security_rule = [{ ... }]`.
+        let as_attr = match (&v.obj, v.body) {
+            (Some(o), _) => o.get(name).map(|x| (x.clone(), v.span.clone())),
+            (None, Some(b)) if v.plan.is_none() => b.get_attribute(name).map(|a| {
+                (
+                    self.eval(v.mi, &v.scope, &a.value),
+                    span_of(v.file, a.value.span()),
+                )
+            }),
+            _ => None,
+        };
+        if let Some((val, span)) = as_attr {
+            let items = match val {
+                V::List(l) => l,
+                m @ V::Map(..) => vec![m],
+                _ => vec![],
+            };
+            return items
+                .into_iter()
+                .filter_map(|x| match x {
+                    V::Map(m, _) => Some(View {
+                        mi: v.mi,
+                        file: v.file,
+                        body: None,
+                        span: span.clone(),
+                        scope: v.scope.clone(),
+                        plan: None,
+                        cfg: None,
+                        unk: None,
+                        mpath: v.mpath.clone(),
+                        obj: Some(Rc::new(m)),
+                    }),
+                    _ => None,
+                })
+                .collect();
+        }
         let tf: Vec<(&'a Body, Span, Scope)> = match v.body {
             Some(b) => self.nested(v.mi, v.file, b, &v.scope, name),
             None => vec![],
@@ -1028,6 +1074,7 @@ impl<'a> Ev<'a> {
                         cfg: nth(v.cfg, i),
                         unk: nth(v.unk, i),
                         mpath: v.mpath.clone(),
+                        obj: None,
                     }
                 })
                 .collect();
@@ -1043,6 +1090,7 @@ impl<'a> Ev<'a> {
                 cfg: None,
                 unk: None,
                 mpath: v.mpath.clone(),
+                obj: None,
             })
             .collect()
     }

@@ -273,6 +273,7 @@ fn build<'a>(
                 cfg: None,
                 unk: None,
                 mpath: path.clone(),
+                obj: None,
             };
             resources::read(&mut Reader { ev }, &d.rtype, &view, &base, model);
         }
@@ -324,6 +325,7 @@ fn build_plan_only<'a>(
             cfg: r.cfg,
             unk: r.unk,
             mpath: r.module.clone(),
+            obj: None,
         };
         resources::read(&mut Reader { ev }, &r.rtype, &view, &base, model);
     }

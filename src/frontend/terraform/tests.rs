@@ -285,3 +285,40 @@ fn parse_error_position() {
     let (l, c, _) = pos(&s, &m.findings[0].primary().span);
     assert_eq!((l, c), (3, 1));
 }
+
+#[test]
+fn nested_blocks_written_as_attributes() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  rules = [
+    { name = "https", priority = 100, direction = "Outbound", access = "Allow", protocol = "Tcp",
+      source_port_range = "*", destination_port_range = "443", source_address_prefix = "*",
+      destination_address_prefix = "AzureCloud" },
+  ]
+}
+resource "azurerm_network_security_group" "nsg" {
+  name          = "nsg"
+  security_rule = local.rules
+}
+resource "azurerm_virtual_network" "v" {
+  name          = "v"
+  address_space = ["10.0.0.0/16"]
+  subnet        = []
+}
+"#,
+    )]);
+    let r = &m.nsgs[0].rules[0];
+    assert_eq!(known(&r.priority), 100);
+    assert_eq!(
+        known(&r.destination_addresses),
+        vec!["AzureCloud".to_string()]
+    );
+    assert_eq!(pos(&s, &r.priority.span), (11, 19, "local.rules".into()));
+    assert_eq!(
+        r.decl.label,
+        "azurerm_network_security_group.nsg rule `https`"
+    );
+    assert!(m.subnets.is_empty());
+}
