@@ -757,12 +757,12 @@ fn plan_alone() {
     assert_eq!(k(c.location.as_ref().unwrap()), "eastus2");
     let feats: Vec<&str> = c.features.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(feats, ["monitoring", "workload-identity"]);
-    // Computed at apply time and routed through a module output: unknown,
-    // never "no subnet".
-    match &c.node_pools[0].subnet.as_ref().unwrap().value {
-        Value::Unknown(u) => assert!(u.reason.contains("module.net.subnet_id"), "{}", u.reason),
-        other => panic!("{other:?}"),
-    }
+    // Computed at apply time and routed through a module output: the
+    // configuration's references lead to the subnet.
+    assert_eq!(
+        k(c.node_pools[0].subnet.as_ref().unwrap()),
+        ResKey::tf("module.net", "azurerm_subnet.nodes")
+    );
     let s = &m.subnets[0];
     assert_eq!(
         s.decl.keys,

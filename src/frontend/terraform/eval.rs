@@ -146,6 +146,9 @@ pub struct Ev<'a> {
     steps: u64,
     max_depth: usize,
     max_items: usize,
+    /// The `configuration.root_module` of the plan read alone, to follow
+    /// references through module outputs.
+    pub plan_cfg: Option<&'a serde_json::Value>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -187,6 +190,7 @@ impl<'a> Ev<'a> {
             steps: 0,
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
+            plan_cfg: None,
         }
     }
 
@@ -1002,7 +1006,7 @@ impl<'a> Ev<'a> {
             }
         }
         if v.body.is_none() {
-            return plan_fallback(v, name, span);
+            return plan_fallback(v, name, span, self.plan_cfg);
         }
         let a = written?;
         let val = self.eval(v.mi, &v.scope, &a.value);
@@ -1707,7 +1711,12 @@ pub fn const_value(e: &Expression, depth: usize, max: usize) -> V {
 
 /// A plan value that is null: a reference in the configuration (kept as a
 /// link to the referenced resource), or a value known only after apply.
-fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
+fn plan_fallback(
+    v: &View<'_>,
+    name: &str,
+    span: Span,
+    cfg_root: Option<&serde_json::Value>,
+) -> Option<(V, Span)> {
     if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
         if let Some(c) = e.get("constant_value") {
             if !c.is_null() {
@@ -1720,7 +1729,7 @@ fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
             .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
             .unwrap_or_default();
         if let Some(first) = refs.first() {
-            return Some((reference_value(&v.mpath, first), span));
+            return Some((reference_value(&v.mpath, first, cfg_root, 0), span));
         }
     }
     if v.unk.and_then(|u| u.get(name)).and_then(|x| x.as_bool()) == Some(true) {
@@ -1733,8 +1742,18 @@ fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
 }
 
 /// `azurerm_subnet.nodes["a"].id` from a plan's `references` list.
-pub fn reference_value(mpath: &str, r: &str) -> V {
+pub fn reference_value(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+) -> V {
     let head = r.split(['.', '[']).next().unwrap_or("");
+    if head == "module" && depth < 16 {
+        if let Some(v) = through_module_output(mpath, r, cfg_root, depth) {
+            return v;
+        }
+    }
     match head {
         "var" | "local" | "module" | "each" | "count" | "path" | "terraform" => {
             return V::unknown(format!("`{r}` is not resolved in the plan"));
@@ -1891,4 +1910,43 @@ fn data_arm_key(rtype: &str, m: &BTreeMap<String, V>) -> Option<ResKey> {
         _ => return None,
     };
     Some(ResKey::arm(t, &[&name]))
+}
+
+/// `module.net.subnet_id` in a plan: the output's own reference, inside the
+/// module (modules without `count`/`for_each` only).
+fn through_module_output(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+) -> Option<V> {
+    let mut parts = r.split('.');
+    let _ = parts.next();
+    let call = parts.next()?;
+    let out = parts.next()?;
+    if call.contains('[') {
+        return None;
+    }
+    let mut m = cfg_root?;
+    for seg in mpath.split("module.").filter(|s| !s.is_empty()) {
+        let name = seg.trim_end_matches('.');
+        m = m.get("module_calls")?.get(name)?.get("module")?;
+    }
+    let expr = m
+        .get("module_calls")?
+        .get(call)?
+        .get("module")?
+        .get("outputs")?
+        .get(out)?
+        .get("expression")?;
+    let inner = if mpath.is_empty() {
+        format!("module.{call}")
+    } else {
+        format!("{mpath}.module.{call}")
+    };
+    if let Some(c) = expr.get("constant_value") {
+        return Some(V::from_json(c, 0));
+    }
+    let first = expr.get("references")?.as_array()?.first()?.as_str()?;
+    Some(reference_value(&inner, first, cfg_root, depth + 1))
 }

@@ -188,7 +188,13 @@ fn load_inner(
 /// are all declared in the module (the plan's own folder first).
 fn match_plan(m: &ModSrc, plans: &[plan::Plan<'_>]) -> Option<usize> {
     let fits = |p: &plan::Plan<'_>| {
-        !p.root_addrs.is_empty() && p.root_addrs.iter().all(|a| m.res_index.contains_key(a))
+        !p.root_addrs.is_empty()
+            && p.root_addrs
+                .iter()
+                .all(|a| match a.strip_prefix("module.") {
+                    Some(call) => m.calls.contains_key(call),
+                    None => m.res_index.contains_key(a),
+                })
     };
     let same_dir = plans
         .iter()
@@ -298,6 +304,7 @@ fn build_plan_only<'a>(
 ) {
     let mi = ev.insts.len();
     ev.insts.push(Inst::new(placeholder, String::new()));
+    ev.plan_cfg = p.cfg_root;
     for r in &p.res {
         if r.data || !TYPES.contains(&r.rtype.as_str()) {
             continue;

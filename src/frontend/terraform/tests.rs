@@ -12,10 +12,15 @@ use std::path::PathBuf;
 fn model_of(files: &[(&str, &str)]) -> (Sources, Model) {
     let mut sources = Sources::new();
     let mut mods: Vec<TfModule> = vec![];
+    let mut plans = vec![];
     for (name, text) in files {
         let path = PathBuf::from("mem").join(name);
         let dir = path.parent().map(PathBuf::from).unwrap_or_default();
         let id = sources.add_named(&path.to_string_lossy(), *text);
+        if name.ends_with(".json") && !name.ends_with(".tfvars.json") {
+            plans.push(id);
+            continue;
+        }
         let m = match mods.iter_mut().find(|m| m.dir == dir) {
             Some(m) => m,
             None => {
@@ -33,7 +38,7 @@ fn model_of(files: &[(&str, &str)]) -> (Sources, Model) {
             m.tfvars.push(id);
         }
     }
-    let m = load(&sources, &mods, &[], &FrontendOptions::default());
+    let m = load(&sources, &mods, &plans, &FrontendOptions::default());
     (sources, m)
 }
 
@@ -321,4 +326,75 @@ resource "azurerm_virtual_network" "v" {
         "azurerm_network_security_group.nsg rule `https`"
     );
     assert!(m.subnets.is_empty());
+}
+
+#[test]
+fn plan_over_a_configuration_with_modules() {
+    let plan = r#"{"format_version":"1.2","terraform_version":"1.9.0",
+"planned_values":{"root_module":{"resources":[],"child_modules":[{"address":"module.net[\"a\"]","resources":[
+ {"address":"module.net[\"a\"].azurerm_subnet.s","mode":"managed","type":"azurerm_subnet","name":"s",
+  "values":{"name":"snet-a","virtual_network_name":"vnet","address_prefixes":["10.9.0.0/24"]}}]}]}},
+"variables":{"nets":{"value":{"a":"10.9.0.0/24"}}},
+"configuration":{"root_module":{"module_calls":{"net":{"source":"./mod","module":{"resources":[]}}}}}}"#;
+    let (s, m) = model_of(&[
+        (
+            "main.tf",
+            "variable \"nets\" {}\nmodule \"net\" {\n  source   = \"./mod\"\n  for_each = var.nets\n  cidr     = each.value\n}\n",
+        ),
+        (
+            "mod/main.tf",
+            "variable \"cidr\" {}\nresource \"azurerm_subnet\" \"s\" {\n  name             = \"snet\"\n  address_prefixes = [var.cidr]\n}\n",
+        ),
+        ("plan.json", plan),
+    ]);
+    // Matched by its module calls: one subnet, values from the plan, spans
+    // in the module's .tf.
+    assert_eq!(m.subnets.len(), 1, "{:?}", m.subnets);
+    let sub = &m.subnets[0];
+    assert_eq!(sub.decl.label, "module.net[\"a\"].azurerm_subnet.s");
+    assert_eq!(
+        sub.decl.keys[0],
+        ResKey::tf("module.net[\"a\"]", "azurerm_subnet.s")
+    );
+    assert_eq!(
+        known(&sub.address_prefixes),
+        vec!["10.9.0.0/24".to_string()]
+    );
+    assert!(s.get(sub.decl.span.file).path.ends_with("mod/main.tf"));
+    assert_eq!(
+        pos(&s, &sub.address_prefixes.span),
+        (4, 22, "[var.cidr]".into())
+    );
+    // The name comes from the plan, the span from the .tf.
+    assert_eq!(sub.decl.name.as_ref().unwrap().value, "snet-a");
+    assert_eq!(pos(&s, &sub.decl.name.as_ref().unwrap().span).2, "\"snet\"");
+}
+
+#[test]
+fn plan_references() {
+    use super::eval::reference_value;
+    use super::value::V;
+    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0) {
+        V::Ref { key, path, .. } => {
+            assert_eq!(key, ResKey::tf("", "azurerm_subnet.nodes[\"a\"]"));
+            assert_eq!(path, "id");
+        }
+        other => panic!("{other:?}"),
+    }
+    match reference_value(
+        "module.m",
+        "azurerm_firewall.f.ip_configuration[0].private_ip_address",
+        None,
+        0,
+    ) {
+        V::Ref { key, path, .. } => {
+            assert_eq!(key, ResKey::tf("module.m", "azurerm_firewall.f"));
+            assert_eq!(path, "ip_configuration.private_ip_address");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        reference_value("", "var.x", None, 0),
+        V::Unknown(_)
+    ));
 }
