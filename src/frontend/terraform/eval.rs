@@ -218,6 +218,8 @@ impl<'a> Ev<'a> {
     pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>) -> usize {
         let mi = self.insts.len();
         self.insts.push(Inst::new(src, String::new()));
+        // Each root module has its own evaluation budget.
+        self.steps = 0;
         let m = &self.prog.mods[src];
         let mut vals: BTreeMap<String, V> = BTreeMap::new();
         // terraform.tfvars < terraform.tfvars.json < *.auto.tfvars(.json) (lexical).

@@ -806,6 +806,17 @@ fn present(v: &View<'_>) -> Attr<bool> {
     known(true, v.span.clone())
 }
 
+/// The cluster's location; `--location` stands in when it is unknown.
+fn location<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>) -> Option<Attr<String>> {
+    let a = r.str(v, "location");
+    match (&a, &r.ev.opts.location) {
+        (Some(x), Some(loc)) if x.value.known().is_none() => {
+            Some(known(loc.clone(), x.span.clone()))
+        }
+        _ => a,
+    }
+}
+
 fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     let name = r.name(v);
     let arm = arm1("Microsoft.ContainerService/managedClusters", &name);
@@ -888,7 +899,7 @@ fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     }
     Cluster {
         decl: decl(base, name, arm),
-        location: r.str(v, "location"),
+        location: location(r, v),
         outbound_type,
         network_plugin,
         network_plugin_mode,

@@ -398,3 +398,25 @@ fn plan_references() {
         V::Unknown(_)
     ));
 }
+
+#[test]
+fn command_line_location_stands_in_for_an_unknown_one() {
+    let mut sources = Sources::new();
+    let id = sources.add_named(
+        "mem/main.tf",
+        "variable \"loc\" {}\nresource \"azurerm_kubernetes_cluster\" \"k\" {\n  location = var.loc\n}\n",
+    );
+    let mods = vec![TfModule {
+        dir: PathBuf::from("mem"),
+        files: vec![id],
+        tfvars: vec![],
+    }];
+    let opts = FrontendOptions {
+        location: Some("westeurope".into()),
+        ..FrontendOptions::default()
+    };
+    let m = load(&sources, &mods, &[], &opts);
+    let loc = m.clusters[0].location.as_ref().unwrap();
+    assert_eq!(known(loc), "westeurope");
+    assert_eq!(pos(&sources, &loc.span), (3, 14, "var.loc".into()));
+}
