@@ -834,7 +834,7 @@ impl<'a> Ev<'a> {
             .unwrap_or_default();
         let parent_cond = self.insts.get(mi).and_then(|i| i.condition.clone());
         let span = block_span(file, b);
-        let reason = if !(source.starts_with("./") || source.starts_with("../")) {
+        let reason = if !is_local_source(self.prog, &m.dir, &source) {
             let r = format!(
                 "module `{name}` comes from `{source}`, which is not fetched; its outputs are unknown"
             );
@@ -1951,4 +1951,19 @@ fn through_module_output(
     }
     let first = expr.get("references")?.as_array()?.first()?.as_str()?;
     Some(reference_value(&inner, first, cfg_root, depth + 1))
+}
+
+/// A local module source: `./x`, `../x`, or a bare relative folder name as
+/// Terraform 0.11 accepted it (`source = "oms"`) when that folder is scanned.
+pub fn is_local_source(prog: &Prog, dir: &Path, source: &str) -> bool {
+    if source.starts_with("./") || source.starts_with("../") {
+        return true;
+    }
+    let remote = source.contains("::")
+        || source.contains("://")
+        || source.starts_with("git@")
+        || source.starts_with("github.com/")
+        || source.starts_with("bitbucket.org/")
+        || matches!(source.split('/').count(), 3 | 4);
+    !remote && !source.is_empty() && prog.by_dir.contains_key(&normalize(&dir.join(source)))
 }

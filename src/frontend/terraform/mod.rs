@@ -133,7 +133,7 @@ fn load_inner(
             else {
                 continue;
             };
-            if src.starts_with("./") || src.starts_with("../") {
+            if eval::is_local_source(&prog, &m.dir, &src) {
                 if let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src))) {
                     if t != i {
                         called.insert(t);

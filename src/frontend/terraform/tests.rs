@@ -420,3 +420,17 @@ fn command_line_location_stands_in_for_an_unknown_one() {
     assert_eq!(known(loc), "westeurope");
     assert_eq!(pos(&sources, &loc.span), (3, 14, "var.loc".into()));
 }
+
+#[test]
+fn terraform_0_11_bare_local_module_source() {
+    let (_, m) = model_of(&[
+        ("main.tf", "module \"net\" {\n  source = \"net\"\n}\n"),
+        (
+            "net/main.tf",
+            "resource \"azurerm_subnet\" \"s\" {\n  name = \"s\"\n  address_prefixes = [\"10.0.0.0/24\"]\n}\n",
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(m.subnets[0].decl.label, "module.net.azurerm_subnet.s");
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+}
