@@ -122,8 +122,17 @@ fn runaway_evaluation_is_bounded() {
     s.push_str(
         "  big = [for a in range(1000) : [for b in range(1000) : [for c in range(1000) : c]]]\n",
     );
-    s.push_str("  me = local.me\n}\n");
-    s.push_str("resource \"azurerm_subnet\" \"s\" {\n  name = local.l4999\n  address_prefixes = [length(local.big), local.me]\n}\n");
+    s.push_str("  me = local.me\n");
+    // Doubling chains: lists and strings that would reach 2^60 elements.
+    s.push_str("  d0 = [1, 2]\n  s0 = \"ab\"\n");
+    for i in 1..60 {
+        s.push_str(&format!(
+            "  d{i} = concat(local.d{p}, local.d{p})\n  s{i} = format(\"%s%s\", local.s{p}, local.s{p})\n  j{i} = join(local.s{p}, [local.s{p}, local.s{p}])\n",
+            p = i - 1
+        ));
+    }
+    s.push_str("  r = replace(local.s19, \"a\", local.s19)\n}\n");
+    s.push_str("resource \"azurerm_subnet\" \"s\" {\n  name = local.l4999\n  address_prefixes = [length(local.big), local.me, length(local.d59), local.s59, local.j59, local.r]\n}\n");
     let (_, m, t) = run_files(&[("main.tf", s.into_bytes())], TEN_MB);
     assert_eq!(m.subnets.len(), 1);
     assert!(m.subnets[0].decl.name.is_none());

@@ -27,7 +27,7 @@ pub type Scope = Vec<(String, V)>;
 
 /// Every evaluation step counts against this budget, so no input can keep
 /// the evaluator busy for long.
-const MAX_STEPS: u64 = 4_000_000;
+const MAX_STEPS: u64 = 1_000_000;
 
 pub struct Prog {
     pub mods: Vec<ModSrc>,
@@ -1412,6 +1412,10 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
+        }
+        if self.steps > MAX_STEPS {
+            // Drop the partial result: it is not the value.
+            return V::unknown("evaluation step budget exhausted");
         }
         if f.key_expr.is_some() {
             V::map(map)
