@@ -676,6 +676,12 @@ impl<'a> Ev<'a> {
         let Some(b) = m.block(d.at) else {
             return V::error("missing block");
         };
+        if d.data && d.rtype == "terraform_remote_state" {
+            return V::unknown_hint(
+                format!("`{addr}` reads another configuration's state, which is not read"),
+                "scan that configuration too, or set the value with --var",
+            );
+        }
         let file = m.file_id(d.at);
         self.set_slot(mi, SlotKind::Res, addr, Slot::Busy);
         let exp = self.expand(mi, file, &b.body, &format!("`{addr}`"));

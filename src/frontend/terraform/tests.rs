@@ -434,3 +434,94 @@ fn terraform_0_11_bare_local_module_source() {
     assert_eq!(m.subnets[0].decl.label, "module.net.azurerm_subnet.s");
     assert!(m.findings.is_empty(), "{:?}", m.findings);
 }
+
+#[test]
+fn nested_dynamic_blocks_and_remote_state() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+data "terraform_remote_state" "hub" {
+  backend = "azurerm"
+}
+variable "collections" {
+  default = {
+    aks = { priority = 100, rules = { mcr = ["mcr.microsoft.com"], arm = ["management.azure.com"] } }
+    os  = { priority = 200, rules = { ubuntu = ["security.ubuntu.com"] } }
+  }
+}
+resource "azurerm_firewall_policy_rule_collection_group" "g" {
+  name               = "g"
+  priority           = 100
+  firewall_policy_id = data.terraform_remote_state.hub.outputs.policy_id
+  dynamic "application_rule_collection" {
+    for_each = var.collections
+    content {
+      name     = application_rule_collection.key
+      priority = application_rule_collection.value.priority
+      action   = "Allow"
+      dynamic "rule" {
+        for_each = application_rule_collection.value.rules
+        content {
+          name              = rule.key
+          destination_fqdns = rule.value
+          protocols {
+            type = "Https"
+            port = 443
+          }
+        }
+      }
+    }
+  }
+}
+"#,
+    )]);
+    let g = &m.rule_collection_groups[0];
+    match &g.policy.value {
+        Value::Unknown(u) => {
+            assert!(u.reason.contains("terraform_remote_state"), "{}", u.reason);
+            assert!(u.hint.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    let rows: Vec<(String, u32, Vec<Vec<String>>)> = g
+        .collections
+        .iter()
+        .map(|c| {
+            (
+                c.decl.name.as_ref().unwrap().value.clone(),
+                known(&c.priority),
+                c.rules
+                    .iter()
+                    .map(|r| known(r.target_fqdns.as_ref().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "aks".to_string(),
+                100,
+                vec![
+                    vec!["management.azure.com".to_string()],
+                    vec!["mcr.microsoft.com".to_string()]
+                ]
+            ),
+            (
+                "os".to_string(),
+                200,
+                vec![vec!["security.ubuntu.com".to_string()]]
+            ),
+        ]
+    );
+    let r = &g.collections[0].rules[1];
+    assert_eq!(
+        r.decl.label,
+        "azurerm_firewall_policy_rule_collection_group.g application rule collection `aks` rule `mcr`"
+    );
+    assert_eq!(
+        pos(&s, &r.target_fqdns.as_ref().unwrap().span),
+        (25, 31, "rule.value".into())
+    );
+}
