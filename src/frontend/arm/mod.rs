@@ -144,6 +144,42 @@ pub fn load(
     params: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
+    // Evaluation recurses (bounded by `max_depth`); a thread of our own gives
+    // it a known stack whichever thread the caller runs on.
+    std::thread::scope(|sc| {
+        std::thread::Builder::new()
+            .name("arm-frontend".into())
+            .stack_size(eval_stack(opts))
+            .spawn_scoped(sc, || load_here(sources, templates, params, opts))
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    .unwrap_or_else(|| {
+        let mut m = Model::default();
+        m.findings.push(Finding::new(
+            Code::AEL000,
+            "the ARM templates could not be evaluated (internal error)",
+            Span::new(templates.first().copied().unwrap_or_default(), 0..0),
+            "here",
+        ));
+        m
+    })
+}
+
+/// Stack of the evaluation thread: room for `max_depth` nested references,
+/// each holding an expression nested up to 64 levels (measured: about
+/// 0.4 MiB per level in debug builds, so 1 MiB leaves a margin). Only the
+/// pages used are committed.
+fn eval_stack(opts: &FrontendOptions) -> usize {
+    (opts.limits.max_depth.max(8) * 1024 * 1024).clamp(16 << 20, 1 << 30)
+}
+
+fn load_here(
+    sources: &Sources,
+    templates: &[FileId],
+    params: &[FileId],
+    opts: &FrontendOptions,
+) -> Model {
     let ctx = Ctx::new(sources, opts);
     let mut model = Model::default();
 

@@ -181,6 +181,11 @@ impl<'a> Ctx<'a> {
         self.opts.limits.max_depth.max(8)
     }
 
+    /// Nesting of one expression: real templates stay far below this.
+    pub fn expr_depth(&self) -> usize {
+        self.max_depth().min(64)
+    }
+
     /// Parse (once) a file referenced by a `templateLink`.
     pub fn doc(&self, file: FileId) -> Option<Rc<Json>> {
         if let Some(d) = self.docs.borrow().get(&file) {
@@ -562,7 +567,7 @@ impl Scope for Env<'_, '_, '_> {
     }
 
     fn max_depth(&self) -> usize {
-        self.t.ctx.max_depth()
+        self.t.ctx.expr_depth()
     }
 }
 
@@ -673,7 +678,7 @@ fn copy_array(c: &Json, name: &str, env: &Env) -> SNode {
 pub fn eval_string(s: &str, span: &Span, env: &Env) -> SNode {
     match expr::classify(s) {
         Template::Literal(l) => SNode::from_val(Val::Str(l.into_owned()), span),
-        Template::Expr(inner, _) => match expr::parse::parse(inner, env.t.ctx.max_depth()) {
+        Template::Expr(inner, _) => match expr::parse::parse(inner, env.t.ctx.expr_depth()) {
             Ok(e) => spanned(&e, span, env)
                 .unwrap_or_else(|| SNode::from_val(expr::eval_expr(&e, env), span)),
             Err(e) => {
