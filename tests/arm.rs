@@ -520,3 +520,87 @@ fn parse_errors_cycles_and_bad_expressions() {
     ));
     assert_eq!(known(&m.nsgs[0].rules[0].destination_ports), vec!["443"]);
 }
+
+fn load_text(text: &str, opts: &FrontendOptions) -> (Sources, Model) {
+    let mut sources = Sources::new();
+    let f = sources.add_named("main.json", text);
+    let m = arm::load(&sources, &[f], &[], opts);
+    (sources, m)
+}
+
+#[test]
+fn unknown_properties_are_unknown_not_absent() {
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "props": { "type": "object" } },
+  "resources": [
+    {
+      "type": "Microsoft.ContainerService/managedClusters",
+      "name": "aks",
+      "properties": "[parameters('props')]"
+    }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    let c = &m.clusters[0];
+    assert!(matches!(
+        c.outbound_type.as_ref().unwrap().value,
+        Value::Unknown(_)
+    ));
+    assert!(matches!(
+        c.private_cluster.as_ref().unwrap().value,
+        Value::Unknown(_)
+    ));
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(m.findings[0].code, Code::AEL008);
+    assert_eq!(
+        m.findings[0].message,
+        "`properties` of Microsoft.ContainerService/managedClusters 'aks' cannot be determined: parameter `props` has no default value and no value is supplied (a parameters file or --parameters)"
+    );
+    assert_eq!(at(&s, &m.findings[0].primary().span).0, 3);
+}
+
+#[test]
+fn deployment_name_and_module_outputs() {
+    // What Bicep emits for modules: deployments named after deployment().name,
+    // outputs read back through reference(resourceId('Microsoft.Resources/deployments', ...)).
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    {
+      "type": "Microsoft.Network/virtualNetworks",
+      "name": "spoke",
+      "properties": {
+        "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24",
+          "routeTable": { "id": "[reference(resourceId('Microsoft.Resources/deployments', take(format('{0}-rt', deployment().name), 64))).outputs.id.value]" } } } ]
+      }
+    },
+    {
+      "type": "Microsoft.Resources/deployments",
+      "name": "[take(format('{0}-rt', deployment().name), 64)]",
+      "properties": {
+        "expressionEvaluationOptions": { "scope": "inner" },
+        "template": {
+          "resources": [ { "type": "Microsoft.Network/routeTables", "name": "[format('rt-{0}', deployment().name)]", "properties": {} } ],
+          "outputs": { "id": { "type": "string", "value": "[resourceId('Microsoft.Network/routeTables', format('rt-{0}', deployment().name))]" } }
+        }
+      }
+    }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    assert_eq!(
+        m.route_tables[0].decl.label,
+        "Microsoft.Network/routeTables 'rt-main-rt'"
+    );
+    assert_eq!(
+        known(m.subnets[0].route_table.as_ref().unwrap()),
+        key("arm:microsoft.network/routetables/rt-main-rt")
+    );
+}

@@ -235,7 +235,11 @@ fn load_here(
         .iter()
         .flat_map(|(file, doc, sets, own)| {
             sets.iter()
-                .map(|s| (TScope::new(&ctx, *file, doc, s.clone()), *own))
+                .map(|s| {
+                    let mut t = TScope::new(&ctx, *file, doc, s.clone());
+                    t.deployment = Some(stem_and_dir(&sources.get(*file).path).0);
+                    (t, *own)
+                })
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -233,6 +233,10 @@ pub struct TScope<'t, 'a> {
     /// languageVersion 2.0: symbolic name → resource id string.
     symbols: RefCell<HashMap<String, String>>,
     pub symbolic: bool,
+    /// `deployment().name`: the file stem for a template deployed on its own
+    /// (what `az deployment group create --template-file` names it), the
+    /// deployment resource's name for a nested one.
+    pub deployment: Option<String>,
 }
 
 impl<'t, 'a> TScope<'t, 'a> {
@@ -297,6 +301,7 @@ impl<'t, 'a> TScope<'t, 'a> {
             functions,
             symbols: RefCell::new(HashMap::new()),
             symbolic,
+            deployment: None,
         }
     }
 
@@ -517,6 +522,10 @@ impl Scope for Env<'_, '_, '_> {
                 "reference() reads `{key}`, which this template does not declare"
             ))
         }
+    }
+
+    fn deployment_name(&self) -> Option<String> {
+        self.t.deployment.clone()
     }
 
     fn symbol_id(&self, name: &str) -> Option<String> {
@@ -924,7 +933,7 @@ fn walk_one(
         }
     }
     if is_deployment {
-        super::deploy::walk_deployment(r, key.as_ref(), &name_span, env, pass);
+        super::deploy::walk_deployment(r, key.as_ref(), name.as_deref(), &name_span, env, pass);
         return;
     }
     if pass == Pass::Full && !existing {

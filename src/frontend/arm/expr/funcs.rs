@@ -358,11 +358,12 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
                 Some(l) => Val::Str(l),
                 None => Val::unknown("deployment().location is known only at deployment"),
             };
+            let dname = match scope.deployment_name() {
+                Some(n) => Val::Str(n),
+                None => Val::unknown("deployment().name is known only at deployment"),
+            };
             obj(vec![
-                (
-                    "name",
-                    Val::unknown("deployment().name is known only at deployment"),
-                ),
+                ("name", dname),
                 ("location", location),
                 (
                     "properties",
