@@ -604,3 +604,29 @@ fn deployment_name_and_module_outputs() {
         key("arm:microsoft.network/routetables/rt-main-rt")
     );
 }
+
+#[test]
+fn unique_names_stay_consistent_and_ip_configs_from_a_copy() {
+    let l = load_dir("arm-firewall-unique-names", &FrontendOptions::default());
+    let m = &l.model;
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    // The same uniqueString() stand-in in the VNet and in the id that names it.
+    let vnet_key = &m.vnets[0].decl.keys[0];
+    assert!(
+        vnet_key
+            .0
+            .starts_with("arm:microsoft.network/virtualnetworks/vnet{uniquestring:")
+    );
+    let fw = &m.firewalls[0];
+    let subnet = known(fw.subnet.as_ref().unwrap());
+    assert_eq!(
+        subnet.0,
+        format!("{}/subnets/azurefirewallsubnet", vnet_key.0)
+    );
+    assert_eq!(m.subnets[0].decl.keys[0], subnet);
+    let g = &m.rule_collection_groups[0];
+    assert_eq!(
+        known(g.collections[0].rules[0].source_ip_groups.as_ref().unwrap()),
+        m.ip_groups[0].decl.keys
+    );
+}

@@ -781,7 +781,15 @@ fn firewall(ev: &EvRes) -> Firewall {
     let p = props_or_empty(ev);
     let d = decl_of(ev);
     let ipc = p.get("ipConfigurations").map(SNode::items).unwrap_or(&[]);
-    let first = ipc.first().map(|c| c.get("properties").unwrap_or(c));
+    // The configuration that names the subnet (others only add public IPs).
+    let props_of =
+        |c: &'_ SNode| -> SNode { c.get("properties").cloned().unwrap_or_else(|| c.clone()) };
+    let first = ipc
+        .iter()
+        .map(props_of)
+        .find(|c| non_null(c.get("subnet")).is_some())
+        .or_else(|| ipc.first().map(props_of));
+    let first = first.as_ref();
     // Classic DNS proxy lives in `additionalProperties` as strings.
     let dns_proxy = p
         .get("additionalProperties")
@@ -801,7 +809,10 @@ fn firewall(ev: &EvRes) -> Firewall {
         sku_tier: opt(p.path(&["sku", "tier"]), attr_str),
         policy: opt(p.get("firewallPolicy"), attr_key),
         dns_proxy,
-        private_ip: first.and_then(|f| opt(f.get("privateIPAddress"), attr_str)),
+        private_ip: first
+            .and_then(|f| opt(f.get("privateIPAddress"), attr_str))
+            // Secured virtual hubs give the address here.
+            .or_else(|| opt(p.path(&["hubIPAddresses", "privateIPAddress"]), attr_str)),
         subnet: first.and_then(|f| opt(f.get("subnet"), attr_key)),
         collections,
         threat_intel_mode: opt(p.get("threatIntelMode"), attr_str),
