@@ -630,3 +630,33 @@ fn unique_names_stay_consistent_and_ip_configs_from_a_copy() {
         m.ip_groups[0].decl.keys
     );
 }
+
+#[test]
+fn unknown_deployment_condition_is_inherited() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "withFw": { "type": "bool" } },
+  "resources": [
+    {
+      "condition": "[parameters('withFw')]",
+      "type": "Microsoft.Resources/deployments",
+      "name": "fw",
+      "properties": {
+        "expressionEvaluationOptions": { "scope": "inner" },
+        "template": { "resources": [ { "type": "Microsoft.Network/azureFirewalls", "name": "fw", "properties": {} } ] }
+      }
+    },
+    { "type": "Microsoft.Network/routeTables", "name": "rt", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    let c = m.firewalls[0].decl.condition.as_ref().unwrap();
+    assert!(
+        c.reason.contains("parameter `withFw` has no default"),
+        "{}",
+        c.reason
+    );
+    assert!(m.route_tables[0].decl.condition.is_none());
+}

@@ -75,6 +75,25 @@ pub fn is_bicep_generated(sources: &Sources, file: FileId) -> bool {
         .is_some_and(|d| generator(&d).is_some_and(|g| g.eq_ignore_ascii_case("bicep")))
 }
 
+/// Notes for `.bicepparam` files: they belong to the Bicep frontend, and
+/// the ARM frontend does not read them.
+pub fn bicepparam_notes(sources: &Sources, files: &[FileId]) -> Vec<Finding> {
+    files
+        .iter()
+        .map(|&f| {
+            Finding::new(
+                Code::AEL008,
+                format!(
+                    "`{}` is a Bicep parameters file; its values are not applied to ARM templates",
+                    sources.get(f).display
+                ),
+                Span::new(f, 0..0),
+                "not read",
+            )
+        })
+        .collect()
+}
+
 /// File stem of a template and the folder it is in.
 fn stem_and_dir(path: &Path) -> (String, Option<&Path>) {
     let name = path

@@ -152,6 +152,9 @@ pub struct Ctx<'a> {
     pub out: RefCell<Vec<EvRes>>,
     /// Files reached through a `templateLink`.
     pub linked: RefCell<HashSet<FileId>>,
+    /// Unknown conditions of the deployments being walked: their resources
+    /// inherit them.
+    conditions: RefCell<Vec<Unknown>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -168,6 +171,7 @@ impl<'a> Ctx<'a> {
             docs: RefCell::new(HashMap::new()),
             out: RefCell::new(vec![]),
             linked: RefCell::new(HashSet::new()),
+            conditions: RefCell::new(vec![]),
         }
     }
 
@@ -866,6 +870,9 @@ fn walk_one(
             }
         }
     }
+    if condition.is_none() {
+        condition = ctx.conditions.borrow().last().cloned();
+    }
     let ty_node = r.get("type").map(|j| eval_json(j, env));
     let Some(short_ty) = ty_node.as_ref().and_then(SNode::as_str).map(String::from) else {
         return;
@@ -933,7 +940,14 @@ fn walk_one(
         }
     }
     if is_deployment {
+        let pushed = condition.is_some();
+        if let Some(c) = &condition {
+            ctx.conditions.borrow_mut().push(c.clone());
+        }
         super::deploy::walk_deployment(r, key.as_ref(), name.as_deref(), &name_span, env, pass);
+        if pushed {
+            ctx.conditions.borrow_mut().pop();
+        }
         return;
     }
     if pass == Pass::Full && !existing {
