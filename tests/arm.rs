@@ -660,3 +660,61 @@ fn unknown_deployment_condition_is_inherited() {
     );
     assert!(m.route_tables[0].decl.condition.is_none());
 }
+
+#[test]
+fn same_values_from_two_parameter_files_are_one_resource() {
+    let mut sources = Sources::new();
+    let t = sources.add(
+        "x/aks.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "name": { "type": "string" }, "size": { "type": "string" } },
+  "resources": [ { "type": "Microsoft.ContainerService/managedClusters", "name": "[parameters('name')]",
+    "properties": { "agentPoolProfiles": [ { "name": "sys", "vmSize": "[parameters('size')]" } ] } } ] }"#,
+    );
+    let p1 = sources.add(
+        "x/aks.parameters.a.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D4"}}}"#,
+    );
+    let p2 = sources.add(
+        "x/aks.parameters.b.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D4"}}}"#,
+    );
+    let p3 = sources.add(
+        "x/aks.parameters.c.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D8"}}}"#,
+    );
+    let m = arm::load(&sources, &[t], &[p1, p2, p3], &FrontendOptions::default());
+    let sizes: Vec<String> = m
+        .clusters
+        .iter()
+        .map(|c| known(c.node_pools[0].vm_size.as_ref().unwrap()))
+        .collect();
+    assert_eq!(sizes, vec!["D4", "D8"]);
+}
+
+#[test]
+fn reference_to_an_inline_subnet() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    { "type": "Microsoft.Network/virtualNetworks", "name": "hub",
+      "properties": { "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24" } } ] } },
+    { "type": "Microsoft.Network/networkSecurityGroups", "name": "nsg",
+      "properties": { "securityRules": [ { "name": "nodes-out", "properties": {
+        "priority": 100, "direction": "Outbound", "access": "Allow", "protocol": "*",
+        "sourceAddressPrefix": "[reference(resourceId('Microsoft.Network/virtualNetworks/subnets', 'hub', 'nodes')).addressPrefix]",
+        "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*" } } ] } }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(
+        m.nsgs[0].rules[0].source_addresses.value,
+        Value::Ref(Ref {
+            target: key("arm:microsoft.network/virtualnetworks/hub/subnets/nodes"),
+            attr: "address_prefixes".into()
+        })
+    );
+}

@@ -300,17 +300,13 @@ pub fn dedup_findings(f: &mut Vec<Finding>) {
     });
 }
 
-/// Keep one of resources that are identical in every field, spans included
-/// (the same template instantiated with several parameter files).
+/// Keep one of resources that are identical in every value (the same
+/// template instantiated with several parameter files). Spans are ignored:
+/// the same value read from two parameter files is the same resource.
 fn dedup_model(m: &mut Model) {
-    fn dd<T: PartialEq>(v: &mut Vec<T>) {
-        let mut out: Vec<T> = Vec::with_capacity(v.len());
-        for x in v.drain(..) {
-            if !out.contains(&x) {
-                out.push(x);
-            }
-        }
-        *v = out;
+    fn dd<T: std::fmt::Debug>(v: &mut Vec<T>) {
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|x| seen.insert(without_spans(&format!("{x:?}"))));
     }
     dd(&mut m.clusters);
     dd(&mut m.node_pools);
@@ -324,4 +320,38 @@ fn dedup_model(m: &mut Model) {
     dd(&mut m.policies);
     dd(&mut m.rule_collection_groups);
     dd(&mut m.ip_groups);
+}
+
+/// A `Debug` rendering with every `Span { .. }` removed.
+fn without_spans(debug: &str) -> String {
+    const OPEN: &str = "Span { file: FileId(";
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        match after.find(" }") {
+            Some(j) => rest = &after[j + 2..],
+            None => {
+                rest = after;
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_ignored_when_comparing() {
+        let a = format!("{:?}", (1, Span::new(FileId(0), 3..9), "x"));
+        let b = format!("{:?}", (1, Span::new(FileId(2), 4..5), "x"));
+        assert_ne!(a, b);
+        assert_eq!(without_spans(&a), without_spans(&b));
+        assert_eq!(without_spans(&a), "(1, , \"x\")");
+    }
 }

@@ -190,6 +190,18 @@ impl<'a> Ctx<'a> {
         self.max_depth().min(64)
     }
 
+    /// A subnet, security rule or route whose parent is declared: it may be
+    /// written inline in the parent's properties, which the first pass does
+    /// not evaluate.
+    fn declares_inline(&self, key: &ResKey) -> bool {
+        let k = &key.0;
+        let inline = ["/subnets/", "/securityrules/", "/routes/"];
+        inline.iter().any(|seg| {
+            k.rfind(seg)
+                .is_some_and(|i| self.known.borrow().contains(&ResKey(k[..i].to_string())))
+        })
+    }
+
     /// Parse (once) a file referenced by a `templateLink`.
     pub fn doc(&self, file: FileId) -> Option<Rc<Json>> {
         if let Some(d) = self.docs.borrow().get(&file) {
@@ -515,7 +527,7 @@ impl Scope for Env<'_, '_, '_> {
                 )),
             };
         }
-        if self.t.ctx.known.borrow().contains(&key) {
+        if self.t.ctx.known.borrow().contains(&key) || self.t.ctx.declares_inline(&key) {
             Val::Ref(expr::ResRef {
                 target: key,
                 path: vec![],
