@@ -163,3 +163,48 @@ fn long_chain_of_deep_expressions() {
     assert!(codes(&m).contains(&Code::AEL008), "{:?}", m.findings);
     assert!(dt < Duration::from_secs(20), "{dt:?}");
 }
+
+mod fuzz {
+    use aks_egress_lint::frontend::arm::expr::{EmptyScope, eval_str};
+    use aks_egress_lint::frontend::{FrontendOptions, arm, nsg};
+    use aks_egress_lint::source::Sources;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn expressions_never_panic(s in "\\[[a-zA-Z(),.'\\[\\] 0-9{}-]{0,60}\\]") {
+            let _ = eval_str(&s, &EmptyScope);
+        }
+
+        #[test]
+        fn function_calls_never_panic(
+            f in prop::sample::select(vec![
+                "concat", "format", "substring", "padLeft", "range", "cidrSubnet", "cidrHost",
+                "parseCidr", "take", "skip", "split", "replace", "union", "createObject",
+                "copyIndex", "resourceId", "indexOf", "json", "items", "min", "div", "mod",
+            ]),
+            args in prop::collection::vec(
+                prop::sample::select(vec![
+                    "''", "'a'", "-1", "0", "2", "9223372036854775807", "-9223372036854775808",
+                    "createArray()", "createObject()", "'10.0.0.0/8'", "'{0}'", "null()", "'{'",
+                    "'10.0.0.0/33'", "33", "'Microsoft.Network/x'",
+                ]),
+                0..4,
+            ),
+        ) {
+            let _ = eval_str(&format!("[{f}({})]", args.join(", ")), &EmptyScope);
+        }
+
+        #[test]
+        fn templates_never_panic(body in "[\\[\\]{}:,\"a-z0-9 \\n/*]{0,200}") {
+            let mut s = Sources::new();
+            let f = s.add_named("t.json", format!(
+                "{{\"$schema\": \"deploymentTemplate.json\", \"resources\": [{{\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"n\", \"properties\": {body}}}]}}"
+            ));
+            let _ = arm::load(&s, &[f], &[], &FrontendOptions::default());
+            let _ = nsg::load(&s, &[f]);
+        }
+    }
+}
