@@ -718,3 +718,27 @@ fn reference_to_an_inline_subnet() {
         })
     );
 }
+
+#[test]
+fn cluster_extensions_turn_on_the_extensions_feature() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "languageVersion": "2.0",
+  "resources": {
+    "aks": { "type": "Microsoft.ContainerService/managedClusters", "name": "aks", "properties": {} },
+    "flux": { "type": "Microsoft.KubernetesConfiguration/extensions", "name": "flux", "scope": "aks",
+              "properties": { "extensionType": "microsoft.flux" } },
+    "other": { "type": "Microsoft.KubernetesConfiguration/extensions", "name": "dapr",
+               "scope": "[format('Microsoft.ContainerService/managedClusters/{0}', 'aks')]", "properties": {} }
+  }
+}"#,
+        &FrontendOptions::default(),
+    );
+    let f: Vec<(&str, bool)> = m.clusters[0]
+        .features
+        .iter()
+        .map(|(n, a)| (n.as_str(), known(a)))
+        .collect();
+    assert_eq!(f, vec![("extensions", true), ("extensions", true)]);
+}

@@ -394,8 +394,42 @@ fn unresolved_notes(ev: &EvRes, model: &mut Model) {
     }
 }
 
+/// Cluster extensions (`Microsoft.KubernetesConfiguration/extensions`, Flux
+/// configurations) scoped to a cluster of `model` turn on its `extensions`
+/// feature.
+fn attach_extensions(resources: &[EvRes], model: &mut Model) {
+    for ev in resources {
+        let t = ev.ty.to_ascii_lowercase();
+        if t != "microsoft.kubernetesconfiguration/extensions"
+            && t != "microsoft.kubernetesconfiguration/fluxconfigurations"
+        {
+            continue;
+        }
+        let Some(target) = &ev.scope else {
+            continue;
+        };
+        for c in model
+            .clusters
+            .iter_mut()
+            .filter(|c| c.decl.keys.contains(target))
+        {
+            let enabled = Spanned::new(Value::Known(true), ev.span.clone());
+            let enabled = match &ev.condition {
+                Some(u) => Spanned::new(Value::Unknown(u.clone()), ev.span.clone()),
+                None => enabled,
+            };
+            c.features.push(("extensions".into(), enabled));
+        }
+    }
+}
+
 /// Map evaluated resources into `model`.
 pub fn map(resources: &[EvRes], model: &mut Model) {
+    map_resources(resources, model);
+    attach_extensions(resources, model);
+}
+
+fn map_resources(resources: &[EvRes], model: &mut Model) {
     for ev in resources {
         let t = ev.ty.to_ascii_lowercase();
         if MAPPED.contains(&t.as_str()) {

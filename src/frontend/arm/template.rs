@@ -131,6 +131,9 @@ pub struct EvRes {
     pub location: Option<SNode>,
     /// Inline child resources keep their parent's key here.
     pub parent: Option<ResKey>,
+    /// Extension resources: the resource named by `scope` (an id, a
+    /// provider path `Microsoft.X/y/name`, or a symbolic name).
+    pub scope: Option<ResKey>,
 }
 
 /// State shared by every template instance of one `load` call.
@@ -976,6 +979,10 @@ fn walk_one(
             sku: r.get("sku").map(|j| eval_json(j, env)),
             location: r.get("location").map(|j| eval_json(j, env)),
             parent: parent.map(|p| p.key.clone()),
+            scope: r
+                .get("scope")
+                .and_then(|j| eval_json(j, env).as_str().map(String::from))
+                .and_then(|sc| scope_key(&sc, t)),
         };
         ctx.out.borrow_mut().push(ev);
     }
@@ -999,6 +1006,23 @@ fn walk_one(
             walk_resource(c, None, Some(&p), env, pass, child_top);
         }
     }
+}
+
+/// Key of an extension resource's `scope`.
+fn scope_key(scope: &str, t: &TScope) -> Option<ResKey> {
+    if scope.contains("/providers/") {
+        return ResKey::from_arm_id(scope);
+    }
+    if !scope.contains('/') {
+        let id = t
+            .symbols
+            .borrow()
+            .get(&scope.to_ascii_lowercase())
+            .cloned()?;
+        return ResKey::from_arm_id(&id);
+    }
+    // `Microsoft.ContainerService/managedClusters/aks`
+    ResKey::from_arm_id(&format!("/providers/{}", scope.trim_start_matches('/')))
 }
 
 fn unknown_name(n: &Option<SNode>) -> String {
