@@ -405,7 +405,7 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
         {
             continue;
         }
-        let Some(target) = &ev.scope else {
+        let Some(target) = &ev.parent else {
             continue;
         };
         for c in model

@@ -129,11 +129,10 @@ pub struct EvRes {
     pub properties: Option<SNode>,
     pub sku: Option<SNode>,
     pub location: Option<SNode>,
-    /// Inline child resources keep their parent's key here.
+    /// Inline child resources keep their parent's key here; extension
+    /// resources the key of their `scope` (an id, a provider path
+    /// `Microsoft.X/y/name`, or a symbolic name).
     pub parent: Option<ResKey>,
-    /// Extension resources: the resource named by `scope` (an id, a
-    /// provider path `Microsoft.X/y/name`, or a symbolic name).
-    pub scope: Option<ResKey>,
 }
 
 /// State shared by every template instance of one `load` call.
@@ -978,11 +977,11 @@ fn walk_one(
             properties: r.get("properties").map(|j| eval_json(j, env)),
             sku: r.get("sku").map(|j| eval_json(j, env)),
             location: r.get("location").map(|j| eval_json(j, env)),
-            parent: parent.map(|p| p.key.clone()),
-            scope: r
-                .get("scope")
-                .and_then(|j| eval_json(j, env).as_str().map(String::from))
-                .and_then(|sc| scope_key(&sc, t)),
+            parent: parent.map(|p| p.key.clone()).or_else(|| {
+                r.get("scope")
+                    .and_then(|j| eval_json(j, env).as_str().map(String::from))
+                    .and_then(|sc| scope_key(&sc, t))
+            }),
         };
         ctx.out.borrow_mut().push(ev);
     }
