@@ -266,6 +266,12 @@ impl<'f> Inst<'f> {
     /// Evaluate every resource and module, push the resources to the loader
     /// and return the outputs.
     pub fn run(&mut self, ld: &mut Loader<'f>) -> HashMap<String, SVal> {
+        // Every parameter once, so wrong values are noted even if unused.
+        for (i, st) in self.ast.stmts.iter().enumerate() {
+            if matches!(st.kind, StmtKind::Param { .. }) {
+                self.param(ld, i);
+            }
+        }
         for i in 0..self.entries.len() {
             self.res_instances(ld, i);
         }
@@ -532,6 +538,7 @@ impl<'f> Inst<'f> {
             ExprKind::CallExpr { .. } => {
                 SVal::unknown("calls through imported namespaces are not followed", span)
             }
+            ExprKind::Paren(x) => self.eval(ld, x),
             ExprKind::Not(x) => {
                 let v = self.eval(ld, x);
                 match v.v {
@@ -1131,8 +1138,9 @@ impl<'f> Inst<'f> {
             body,
         } = &stmt.kind
         {
-            let target = modules::resolve(ld, self.file, path, &self.span(path_range));
-            self.module_bodies(ld, &target, body, None, &mut out);
+            let path_span = self.span(path_range);
+            let target = modules::resolve(ld, self.file, path, &path_span);
+            self.module_bodies(ld, &target, &path_span, body, None, &mut out);
         }
         if let Some(m) = self.mods.get_mut(entry) {
             m.state = Slot::Done(out.clone());
@@ -1144,6 +1152,7 @@ impl<'f> Inst<'f> {
         &mut self,
         ld: &mut Loader<'f>,
         target: &ModuleTarget,
+        path_span: &Span,
         body: &'f Expr,
         cond: Option<Unknown>,
         out: &mut Vec<ModInst>,
@@ -1152,14 +1161,14 @@ impl<'f> Inst<'f> {
             ExprKind::If { cond: c, body: b } => {
                 let cv = self.eval(ld, c);
                 match cv.v {
-                    V::Bool(true) => self.module_bodies(ld, target, b, cond, out),
+                    V::Bool(true) => self.module_bodies(ld, target, path_span, b, cond, out),
                     V::Bool(false) => {}
                     _ => {
                         let why = Unknown::new(format!(
                             "module condition is unknown: {}",
                             cv.unknown_reason().unwrap_or("not a bool")
                         ));
-                        self.module_bodies(ld, target, b, Some(why), out);
+                        self.module_bodies(ld, target, path_span, b, Some(why), out);
                     }
                 }
             }
@@ -1173,7 +1182,7 @@ impl<'f> Inst<'f> {
                     for (i, it) in items.into_iter().enumerate() {
                         let span = self.span(&body.range);
                         let n = self.bind(item, index, it, i, &span);
-                        self.module_bodies(ld, target, b, cond.clone(), out);
+                        self.module_bodies(ld, target, path_span, b, cond.clone(), out);
                         self.locals.truncate(n);
                     }
                 }
@@ -1183,7 +1192,7 @@ impl<'f> Inst<'f> {
                 let name = v.get("name").cloned();
                 let outputs = match target {
                     ModuleTarget::NotFollowed(reason) => Err(reason.clone()),
-                    ModuleTarget::File(f) => self.run_module(ld, *f, &v, cond),
+                    ModuleTarget::File(f) => self.run_module(ld, *f, &v, path_span, cond),
                 };
                 out.push(ModInst { outputs, name });
             }
@@ -1195,6 +1204,7 @@ impl<'f> Inst<'f> {
         ld: &mut Loader<'f>,
         child: FileId,
         body: &SVal,
+        path_span: &Span,
         cond: Option<Unknown>,
     ) -> Result<HashMap<String, SVal>, String> {
         let display = ld.sources.get(child).display.clone();
@@ -1202,11 +1212,12 @@ impl<'f> Inst<'f> {
             let mut chain: Vec<String> = ld
                 .stack
                 .iter()
+                .chain([&self.file, &child])
                 .map(|f| ld.sources.get(*f).display.clone())
                 .collect();
-            chain.push(display.clone());
+            chain.dedup();
             ld.note(
-                &body.span,
+                path_span,
                 format!("module cycle: {}", chain.join(" → ")),
                 "this module includes itself",
                 Some("Bicep rejects module cycles; break the cycle"),
@@ -1215,7 +1226,7 @@ impl<'f> Inst<'f> {
         }
         if ld.stack.len() >= MAX_MODULE_DEPTH {
             ld.note(
-                &body.span,
+                path_span,
                 format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not followed"),
                 "module not followed",
                 None,
@@ -1688,7 +1699,7 @@ fn walk(
             w(callee, scope);
             args.iter().for_each(|a| w(a, scope));
         }
-        ExprKind::Not(x) | ExprKind::Neg(x) => w(x, scope),
+        ExprKind::Not(x) | ExprKind::Neg(x) | ExprKind::Paren(x) => w(x, scope),
         ExprKind::Binary { left, right, .. } => {
             w(left, scope);
             w(right, scope);

@@ -71,7 +71,7 @@ pub fn evaluate(
             findings.push(
                 Finding::new(
                     Code::AEL000,
-                    format!("{}: {}", sources.get(f).display, e.message),
+                    e.message.clone(),
                     Span::new(f, e.range.clone()),
                     "the Bicep compiler rejects this",
                 )

@@ -32,8 +32,12 @@ pub fn target_path(from: &Path, rel: &str) -> PathBuf {
 /// cannot be followed.
 pub fn resolve(ld: &mut Loader, from: FileId, rel: &str, span: &Span) -> ModuleTarget {
     if is_remote(rel) {
-        let msg =
-            format!("module `{rel}` is in a registry and is not fetched: its outputs are unknown");
+        let kind = if rel.to_ascii_lowercase().starts_with("ts") {
+            "a template spec"
+        } else {
+            "in a registry"
+        };
+        let msg = format!("module `{rel}` is {kind} and is not fetched: its outputs are unknown");
         ld.note(
             span,
             msg,

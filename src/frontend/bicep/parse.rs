@@ -17,7 +17,8 @@
 //!   object it becomes `_: x`, inside an array three spaces, and the offsets
 //!   are remembered;
 //! - `extension name` lines (the successor of `provider`) are blanked: they
-//!   declare no value this tool reads.
+//!   declare no value this tool reads;
+//! - the type of a typed variable (`var x string[] = ...`) is blanked.
 
 use super::syntax::*;
 use std::collections::HashSet;
@@ -123,6 +124,9 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
                     continue;
                 }
             }
+            if let Some(end) = keyword_at(b, i, b"var") {
+                blank_var_type(b, &mut out, end);
+            }
             if bicepparam && keyword_at(b, i, b"param").is_some() {
                 out[i..i + 5].copy_from_slice(b"var  ");
                 params.insert(i);
@@ -169,6 +173,33 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
         text,
         spreads,
         params,
+    }
+}
+
+/// Typed variables (`var x string[] = ...`, Bicep 0.30) are not in the
+/// grammar: blank the type, which no value depends on. Only a type written
+/// on the `var` line is handled.
+fn blank_var_type(b: &[u8], out: &mut [u8], mut j: usize) {
+    while j < b.len() && matches!(b[j], b' ' | b'\t') {
+        j += 1;
+    }
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    let type_start = j;
+    let eol = b[j..]
+        .iter()
+        .position(|&x| x == b'\n')
+        .map_or(b.len(), |p| j + p);
+    let Some(eq) = b[j..eol].iter().position(|&x| x == b'=').map(|p| j + p) else {
+        return;
+    };
+    if b[type_start..eq].iter().any(|x| !x.is_ascii_whitespace()) {
+        for o in &mut out[type_start..eq] {
+            if !o.is_ascii_whitespace() {
+                *o = b' ';
+            }
+        }
     }
 }
 
@@ -552,26 +583,42 @@ impl<'a> Conv<'a> {
                 }
                 ExprKind::Object(props)
             }
+            // The grammar gives `.x`, `[i]` and `::c` the lowest precedence,
+            // so `!a.b` arrives as `(!a).b` and `1 + a.b` as `(1 + a).b`:
+            // `postfix` moves the access back onto the operand it belongs to.
             "member_expression" => match (field("object"), field("property")) {
-                (Some(o), Some(p)) => ExprKind::Member {
-                    obj: Box::new(self.expr(o, d)),
-                    name: self.text(p.byte_range()).to_string(),
-                    name_range: p.byte_range(),
-                },
+                (Some(o), Some(p)) => {
+                    let obj = self.expr(o, d);
+                    let name = self.text(p.byte_range()).to_string();
+                    let name_range = p.byte_range();
+                    return postfix(obj, range.end, &mut |obj| ExprKind::Member {
+                        obj: Box::new(obj),
+                        name: name.clone(),
+                        name_range: name_range.clone(),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "subscript_expression" => match (field("object"), field("index")) {
-                (Some(o), Some(i)) => ExprKind::Index {
-                    obj: Box::new(self.expr(o, d)),
-                    index: Box::new(self.expr(i, d)),
-                },
+                (Some(o), Some(i)) => {
+                    let obj = self.expr(o, d);
+                    let index = self.expr(i, d);
+                    return postfix(obj, range.end, &mut |obj| ExprKind::Index {
+                        obj: Box::new(obj),
+                        index: Box::new(index.clone()),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "resource_expression" => match (field("object"), field("resource")) {
-                (Some(o), Some(r)) => ExprKind::ChildAccess {
-                    obj: Box::new(self.expr(o, d)),
-                    name: self.text(r.byte_range()).to_string(),
-                },
+                (Some(o), Some(r)) => {
+                    let obj = self.expr(o, d);
+                    let name = self.text(r.byte_range()).to_string();
+                    return postfix(obj, range.end, &mut |obj| ExprKind::ChildAccess {
+                        obj: Box::new(obj),
+                        name: name.clone(),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "call_expression" => {
@@ -615,9 +662,10 @@ impl<'a> Conv<'a> {
             }
             "parenthesized_expression" => {
                 if kids.len() == 1 {
-                    return self.expr(kids[0], d);
+                    ExprKind::Paren(Box::new(self.expr(kids[0], d)))
+                } else {
+                    ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect())
                 }
-                ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect())
             }
             "unary_expression" => {
                 let op = field("operator").map(|o| o.kind()).unwrap_or("");
@@ -801,6 +849,36 @@ impl<'a> Conv<'a> {
         }
         parts
     }
+}
+
+/// Apply a postfix access (ending at `end`) to the operand it binds to: the
+/// rightmost operand of a unary, binary, ternary or lambda expression that
+/// the grammar wrongly put underneath it. Bounded by the expression's depth.
+fn postfix(obj: Expr, end: usize, make: &mut dyn FnMut(Expr) -> ExprKind) -> Expr {
+    let range = obj.range.start..end.max(obj.range.end);
+    let kind = match obj.kind {
+        ExprKind::Not(x) => ExprKind::Not(Box::new(postfix(*x, end, make))),
+        ExprKind::Neg(x) => ExprKind::Neg(Box::new(postfix(*x, end, make))),
+        ExprKind::Binary { op, left, right } => ExprKind::Binary {
+            op,
+            left,
+            right: Box::new(postfix(*right, end, make)),
+        },
+        ExprKind::Ternary { cond, then, other } => ExprKind::Ternary {
+            cond,
+            then,
+            other: Box::new(postfix(*other, end, make)),
+        },
+        ExprKind::Lambda { params, body } => ExprKind::Lambda {
+            params,
+            body: Box::new(postfix(*body, end, make)),
+        },
+        kind => make(Expr {
+            kind,
+            range: obj.range,
+        }),
+    };
+    Expr { kind, range }
 }
 
 /// Every `\x` escape of a run of text.
@@ -989,5 +1067,56 @@ mod tests {
         assert!(!f.errors.is_empty());
         let f = parse(&"(".repeat(50_000), false, 128);
         assert!(!f.errors.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod precedence_tests {
+    use super::*;
+
+    /// A compact rendering of an expression tree.
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Ident(n) => n.clone(),
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Member { obj, name, .. } => format!("{}.{name}", show(obj)),
+            ExprKind::Index { obj, index } => format!("{}[{}]", show(obj), show(index)),
+            ExprKind::Not(x) => format!("!({})", show(x)),
+            ExprKind::Neg(x) => format!("-({})", show(x)),
+            ExprKind::Paren(x) => format!("({})", show(x)),
+            ExprKind::Binary { left, right, .. } => format!("[{} op {}]", show(left), show(right)),
+            ExprKind::Ternary { cond, then, other } => {
+                format!("[{} ? {} : {}]", show(cond), show(then), show(other))
+            }
+            ExprKind::Lambda { params, body } => format!("{} => {}", params.join(","), show(body)),
+            ExprKind::Call { name, args, .. } => format!(
+                "{name}({})",
+                args.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+            k => format!("{k:?}"),
+        }
+    }
+
+    #[test]
+    fn member_access_binds_tightest() {
+        let cases = [
+            ("!s.aks", "!(s.aks)"),
+            ("-a.b[0]", "-(a.b[0])"),
+            ("1 + a.b", "[1 op a.b]"),
+            ("a.x == b.c", "[a.x op b.c]"),
+            ("x ? y : z.w", "[x ? y : z.w]"),
+            ("(a + b).c", "([a op b]).c"),
+            ("!a.b && c.d", "[!(a.b) op c.d]"),
+            ("filter(xs, x => x.on)", "filter(xs, x => x.on)"),
+        ];
+        for (src, want) in cases {
+            let f = parse(&format!("var v = {src}\n"), false, 128);
+            assert_eq!(f.errors, vec![], "{src}");
+            let StmtKind::Var { value } = &f.stmts[0].kind else {
+                panic!()
+            };
+            assert_eq!(show(value), want, "{src}");
+            assert_eq!(value.range, 8..8 + src.len(), "{src}");
+        }
     }
 }
