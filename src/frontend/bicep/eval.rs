@@ -17,9 +17,14 @@ use crate::frontend::FrontendOptions;
 use crate::model::{ResKey, Unknown};
 use crate::source::{FileId, Sources, Span};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Most evaluation steps for one load, across all templates.
-const MAX_STEPS: usize = 5_000_000;
+const MAX_STEPS: usize = 2_000_000;
+/// Largest parameter or variable value followed, in nodes.
+const MAX_VALUE_NODES: usize = 100_000;
+/// Most value nodes copied out of parameters and variables in one load.
+const MAX_COPIED_NODES: usize = 50_000_000;
 /// Deepest module nesting followed.
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -91,6 +96,7 @@ pub struct Loader<'f> {
     /// Files of the module chain being evaluated (cycle detection).
     pub stack: Vec<FileId>,
     steps: usize,
+    copied: usize,
 }
 
 impl<'f> Loader<'f> {
@@ -108,6 +114,7 @@ impl<'f> Loader<'f> {
             noted: HashSet::new(),
             stack: Vec::new(),
             steps: 0,
+            copied: 0,
         }
     }
 
@@ -122,6 +129,16 @@ impl<'f> Loader<'f> {
             f = f.help(h);
         }
         self.findings.push(f);
+    }
+
+    /// Account for copying a value of `size` nodes; past the budget the
+    /// copy is refused and the value is unknown.
+    fn charge(&mut self, size: usize, v: SVal) -> SVal {
+        self.copied += size;
+        if self.copied > MAX_COPIED_NODES {
+            return SVal::unknown("evaluation budget exhausted", v.span);
+        }
+        v
     }
 
     fn step(&mut self) -> bool {
@@ -152,7 +169,7 @@ struct ResEntry<'f> {
     /// The resource this one is declared inside of.
     nested_in: Option<usize>,
     is_loop: bool,
-    state: Slot<Vec<ResInst>>,
+    state: Slot<Rc<Vec<ResInst>>>,
 }
 
 #[derive(Clone)]
@@ -164,7 +181,7 @@ struct ModInst {
 struct ModEntry<'f> {
     stmt: &'f Stmt,
     is_loop: bool,
-    state: Slot<Vec<ModInst>>,
+    state: Slot<Rc<Vec<ModInst>>>,
 }
 
 /// One template evaluated with one set of parameter values.
@@ -175,7 +192,8 @@ pub struct Inst<'f> {
     syms: HashMap<&'f str, Sym>,
     /// Nested resources, reachable by name inside their parent.
     nested: HashMap<&'f str, usize>,
-    values: HashMap<usize, Slot<SVal>>,
+    /// Parameter and variable values, with their size in nodes.
+    values: HashMap<usize, Slot<(SVal, usize)>>,
     entries: Vec<ResEntry<'f>>,
     mods: Vec<ModEntry<'f>>,
     locals: Vec<(String, SVal)>,
@@ -314,8 +332,15 @@ impl<'f> Inst<'f> {
             return SVal::error("internal: not a parameter", Span::default());
         };
         let span = self.span(&st.name_range);
-        if let Some(v) = self.given.get(&st.name).cloned() {
+        if let Some(Slot::Done((v, size))) = self.values.get(&i) {
+            let size = *size;
+            let v = v.clone();
+            return ld.charge(size, v);
+        }
+        if let Some(v) = self.given.remove(&st.name) {
             self.check_param(ld, st, ty, &v);
+            let size = node_count(&v, usize::MAX).unwrap_or(1);
+            self.values.insert(i, Slot::Done((v.clone(), size)));
             return v;
         }
         match default {
@@ -386,7 +411,11 @@ impl<'f> Inst<'f> {
 
     fn memo(&mut self, ld: &mut Loader<'f>, i: usize, e: &'f Expr, name: &str) -> SVal {
         match self.values.get(&i) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done((v, size))) => {
+                let size = *size;
+                let v = v.clone();
+                return ld.charge(size, v);
+            }
             Some(Slot::Busy) => {
                 return SVal::error(format!("`{name}` depends on itself"), self.span(&e.range));
             }
@@ -397,7 +426,19 @@ impl<'f> Inst<'f> {
         let locals = std::mem::take(&mut self.locals);
         let v = self.eval(ld, e);
         self.locals = locals;
-        self.values.insert(i, Slot::Done(v.clone()));
+        let (v, size) = match node_count(&v, MAX_VALUE_NODES) {
+            Some(n) => (v, n),
+            None => (
+                SVal::unknown(
+                    format!(
+                        "`{name}` is larger than {MAX_VALUE_NODES} values, which this tool does not follow"
+                    ),
+                    v.span,
+                ),
+                1,
+            ),
+        };
+        self.values.insert(i, Slot::Done((v.clone(), size)));
         v
     }
 
@@ -956,13 +997,13 @@ impl<'f> Inst<'f> {
 
     // ----- resources -----
 
-    fn res_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Vec<ResInst> {
+    fn res_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Rc<Vec<ResInst>> {
         let Some(e) = self.entries.get(entry) else {
-            return vec![];
+            return Rc::default();
         };
         match &e.state {
             Slot::Done(v) => return v.clone(),
-            Slot::Busy => return vec![],
+            Slot::Busy => return Rc::default(),
             Slot::Todo => {}
         }
         let decl = e.decl;
@@ -971,7 +1012,12 @@ impl<'f> Inst<'f> {
             en.state = Slot::Busy;
         }
         let parents: Vec<Option<ResInst>> = match nested_in {
-            Some(p) => self.res_instances(ld, p).into_iter().map(Some).collect(),
+            Some(p) => self
+                .res_instances(ld, p)
+                .iter()
+                .cloned()
+                .map(Some)
+                .collect(),
             None => vec![None],
         };
         let mut out = Vec::new();
@@ -989,9 +1035,12 @@ impl<'f> Inst<'f> {
             );
         }
         if let Some(en) = self.entries.get_mut(entry) {
-            en.state = Slot::Done(out.clone());
+            en.state = Slot::Done(Rc::new(out));
         }
-        out
+        match self.entries.get(entry).map(|e| &e.state) {
+            Some(Slot::Done(v)) => v.clone(),
+            _ => Rc::default(),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1113,17 +1162,17 @@ impl<'f> Inst<'f> {
 
     // ----- modules -----
 
-    fn mod_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Vec<ModInst> {
+    fn mod_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Rc<Vec<ModInst>> {
         let Some(m) = self.mods.get(entry) else {
-            return vec![];
+            return Rc::default();
         };
         match &m.state {
             Slot::Done(v) => return v.clone(),
             Slot::Busy => {
-                return vec![ModInst {
+                return Rc::new(vec![ModInst {
                     outputs: Err("the module's outputs depend on themselves".into()),
                     name: None,
-                }];
+                }]);
             }
             Slot::Todo => {}
         }
@@ -1143,9 +1192,12 @@ impl<'f> Inst<'f> {
             self.module_bodies(ld, &target, &path_span, body, None, &mut out);
         }
         if let Some(m) = self.mods.get_mut(entry) {
-            m.state = Slot::Done(out.clone());
+            m.state = Slot::Done(Rc::new(out));
         }
-        out
+        match self.mods.get(entry).map(|m| &m.state) {
+            Some(Slot::Done(v)) => v.clone(),
+            _ => Rc::default(),
+        }
     }
 
     fn module_bodies(
@@ -1446,6 +1498,24 @@ impl<'f> Inst<'f> {
         }
         SVal::new(V::Arr(out), span)
     }
+}
+
+/// Number of nodes in a value, or `None` past `max` (iterative).
+fn node_count(v: &SVal, max: usize) -> Option<usize> {
+    let mut n = 0usize;
+    let mut todo = vec![v];
+    while let Some(x) = todo.pop() {
+        n += 1;
+        if n > max {
+            return None;
+        }
+        match &x.v {
+            V::Arr(a) => todo.extend(a.iter()),
+            V::Obj(o) => todo.extend(o.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    Some(n)
 }
 
 /// `@allowed([...])` values as written (`'a'`, `1`).

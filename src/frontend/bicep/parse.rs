@@ -22,7 +22,8 @@
 
 use super::syntax::*;
 use std::collections::HashSet;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
+use std::time::{Duration, Instant};
 use tree_sitter::{Node, Parser};
 
 /// The text handed to tree-sitter and what the rewrite changed.
@@ -225,9 +226,33 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         });
         return file;
     }
-    let Some(tree) = parser.parse(&prepared.text, None) else {
+    if let Some(nul) = src.find('\0') {
         file.errors.push(SyntaxError {
-            message: "the Bicep parser gave up on this file".into(),
+            message: "not a text file (NUL byte)".into(),
+            range: nul..nul + 1,
+        });
+        return file;
+    }
+    // tree-sitter's error recovery can be slow on garbage: bound it in time
+    // (2 s, plus 1 s per MB) and report a file that needs more.
+    let started = Instant::now();
+    let budget = Duration::from_secs(2) + Duration::from_millis(src.len() as u64 / 1000);
+    let mut progress = |_: &tree_sitter::ParseState| {
+        if started.elapsed() > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let bytes = prepared.text.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |i, _| bytes.get(i..).unwrap_or(&[]),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)),
+    );
+    let Some(tree) = tree else {
+        file.errors.push(SyntaxError {
+            message: "the file is too irregular to parse in reasonable time".into(),
             range: 0..0,
         });
         return file;
