@@ -1629,14 +1629,22 @@ fn step_into(base: SVal, key: &SVal, span: Span) -> SVal {
             }
             None => SVal::error("invalid index into a deployed value", span),
         },
+        // Parts of a computed value share its span: the access is more precise.
         (V::Obj(_), V::Str(k)) => match base.get(k) {
+            Some(v) if v.span == base.span => SVal::new(v.v.clone(), span),
             Some(v) => v.clone(),
             None => SVal::error(format!("the object has no property `{k}`"), span),
         },
         (V::Arr(a), V::Int(i)) => usize::try_from(*i)
             .ok()
             .and_then(|i| a.get(i))
-            .cloned()
+            .map(|v| {
+                if v.span == base.span {
+                    SVal::new(v.v.clone(), span.clone())
+                } else {
+                    v.clone()
+                }
+            })
             .unwrap_or_else(|| {
                 SVal::error(
                     format!("index {i} is out of range (array of length {})", a.len()),

@@ -94,6 +94,7 @@ pub fn evaluate(
                 let want = modules::target_path(&sources.get(*f).path, path);
                 if let Some(t) = sources.find(&want)
                     && t != *f
+                    && modules::inside_root(&want, &opts.root)
                 {
                     used_as_module.insert(t);
                     edges.entry(*f).or_default().push(t);
