@@ -8,7 +8,7 @@ module registry 'br/public:avm/res/network/virtual-network:0.5.1' = {
   }
 }
 
-module spec 'ts:00000000-0000-0000-0000-000000000000/rg/spec:1.0' = {
+module spec 'ts:00000000-0000-0000-0000-000000000000/rg/hub-firewall:1.0' = {
   name: 'spec'
 }
 

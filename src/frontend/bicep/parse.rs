@@ -303,6 +303,21 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
     file
 }
 
+/// The parenthesized expression or array at the start of a postfix chain.
+fn leftmost_root(n: Node) -> Option<Node> {
+    let mut cur = n;
+    for _ in 0..10_000 {
+        match cur.kind() {
+            "parenthesized_expression" | "array" => return Some(cur),
+            "member_expression" | "subscript_expression" | "resource_expression" => {
+                cur = cur.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The first ERROR or MISSING node, in document order (iterative walk).
 fn first_error(root: Node, text: &str) -> Option<SyntaxError> {
     if !root.has_error() {
@@ -559,16 +574,48 @@ impl<'a> Conv<'a> {
                 ExprKind::Ident(self.text(range.clone()).to_string())
             }
             "array" => {
+                let kids: Vec<Node> = kids
+                    .into_iter()
+                    .filter(|k| k.kind() != "decorators")
+                    .collect();
                 let mut els = Vec::new();
-                for k in kids {
-                    if k.kind() == "decorators" {
-                        continue;
-                    }
+                let mut i = 0;
+                while let Some(&k) = kids.get(i) {
                     let spread = self.prep.spreads.contains(&k.start_byte());
-                    els.push(Element {
-                        spread,
-                        value: self.expr(k, d),
-                    });
+                    let mut value = self.expr(k, d);
+                    let mut end = k.end_byte();
+                    i += 1;
+                    // Inside arrays the grammar splits `f(x)`, `f().y` and
+                    // `a[0]` into two elements (`f` and `(x)`, `a` and
+                    // `[0]`); elements are never adjacent in valid Bicep, so
+                    // glue them back.
+                    while let Some(&next) = kids.get(i)
+                        && next.start_byte() == end
+                        && let Some(root) = leftmost_root(next)
+                        && root.start_byte() == end
+                    {
+                        let glued = if root.kind() == "array" {
+                            let inner = named(root);
+                            let [idx] = inner.as_slice() else { break };
+                            let index = self.expr(*idx, d);
+                            Expr {
+                                range: value.range.start..root.end_byte(),
+                                kind: ExprKind::Index {
+                                    obj: Box::new(value.clone()),
+                                    index: Box::new(index),
+                                },
+                            }
+                        } else if matches!(value.kind, ExprKind::Ident(_) | ExprKind::Member { .. })
+                        {
+                            self.call_on(value.clone(), root, d)
+                        } else {
+                            break;
+                        };
+                        value = self.with_root(next, root.id(), &glued, d);
+                        end = next.end_byte();
+                        i += 1;
+                    }
+                    els.push(Element { spread, value });
                 }
                 ExprKind::Array(els)
             }
@@ -776,6 +823,93 @@ impl<'a> Conv<'a> {
             _ => ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect()),
         };
         Expr { kind, range }
+    }
+
+    /// A converted callee + `(args)` as one call expression.
+    fn call_on(&mut self, callee: Expr, paren: Node, d: usize) -> Expr {
+        let args: Vec<Expr> = named(paren).into_iter().map(|a| self.expr(a, d)).collect();
+        let range = callee.range.start..paren.end_byte();
+        let kind = match callee.kind {
+            ExprKind::Ident(name) => ExprKind::Call {
+                ns: None,
+                name,
+                name_range: callee.range.clone(),
+                args,
+            },
+            ExprKind::Member {
+                obj,
+                name,
+                name_range,
+            } if matches!(&obj.kind, ExprKind::Ident(ns) if ns == "sys" || ns == "az") => {
+                let ns = match obj.kind {
+                    ExprKind::Ident(ns) => ns,
+                    _ => String::new(),
+                };
+                ExprKind::Call {
+                    ns: Some(ns),
+                    name,
+                    name_range,
+                    args,
+                }
+            }
+            other => ExprKind::CallExpr {
+                callee: Box::new(Expr {
+                    kind: other,
+                    range: callee.range,
+                }),
+                args,
+            },
+        };
+        Expr { kind, range }
+    }
+
+    /// Convert `n`, with its descendant `root` replaced by `replacement`
+    /// (the node's range grows to cover the replacement).
+    fn with_root(&mut self, n: Node, root: usize, replacement: &Expr, d: usize) -> Expr {
+        if n.id() == root || d > self.max_depth {
+            return replacement.clone();
+        }
+        let Some(obj) = n.child_by_field_name("object") else {
+            return self.expr(n, d);
+        };
+        let base = self.with_root(obj, root, replacement, d + 1);
+        let end = n.end_byte();
+        let field = |f: &str| n.child_by_field_name(f);
+        match n.kind() {
+            "member_expression" => {
+                let Some(p) = field("property") else {
+                    return base;
+                };
+                let name = self.text(p.byte_range()).to_string();
+                let name_range = p.byte_range();
+                postfix(base, end, &mut |obj| ExprKind::Member {
+                    obj: Box::new(obj),
+                    name: name.clone(),
+                    name_range: name_range.clone(),
+                })
+            }
+            "subscript_expression" => {
+                let Some(i) = field("index") else {
+                    return base;
+                };
+                let index = self.expr(i, d);
+                postfix(base, end, &mut |obj| ExprKind::Index {
+                    obj: Box::new(obj),
+                    index: Box::new(index.clone()),
+                })
+            }
+            "resource_expression" => {
+                let Some(r) = field("resource") else {
+                    return base;
+                };
+                let name = self.text(r.byte_range()).to_string();
+                postfix(base, end, &mut |obj| ExprKind::ChildAccess {
+                    obj: Box::new(obj),
+                    name: name.clone(),
+                })
+            }
+            _ => base,
+        }
     }
 
     fn for_expr(&mut self, n: Node, d: usize) -> ExprKind {
@@ -1143,5 +1277,41 @@ mod precedence_tests {
             assert_eq!(show(value), want, "{src}");
             assert_eq!(value.range, 8..8 + src.len(), "{src}");
         }
+    }
+}
+
+#[cfg(test)]
+mod array_call_tests {
+    use super::*;
+
+    #[test]
+    fn calls_inside_arrays_stay_calls() {
+        let src = "var b = 'x'\nvar a = [\n  resourceGroup().id\n  resourceId('a', b)\n  sys.concat('x').y[0]\n  b\n]\n";
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![]);
+        let StmtKind::Var { value } = &f.stmts[1].kind else {
+            panic!()
+        };
+        let ExprKind::Array(els) = &value.kind else {
+            panic!("{value:?}")
+        };
+        let texts: Vec<&str> = els.iter().map(|e| &src[e.value.range.clone()]).collect();
+        assert_eq!(
+            texts,
+            [
+                "resourceGroup().id",
+                "resourceId('a', b)",
+                "sys.concat('x').y[0]",
+                "b"
+            ]
+        );
+        assert!(
+            matches!(&els[0].value.kind, ExprKind::Member { obj, name, .. }
+            if name == "id" && matches!(&obj.kind, ExprKind::Call { name, args, .. } if name == "resourceGroup" && args.is_empty()))
+        );
+        assert!(
+            matches!(&els[1].value.kind, ExprKind::Call { name, args, .. } if name == "resourceId" && args.len() == 2)
+        );
+        assert!(matches!(&els[2].value.kind, ExprKind::Index { .. }));
     }
 }
