@@ -304,3 +304,17 @@ fn spread_and_user_functions() {
     assert_eq!(s(prop(&r, "rt", "fn")), "1!");
     assert_eq!(r.codes(), Vec::<String>::new());
 }
+
+#[test]
+fn references_back_to_a_resource_being_evaluated() {
+    let text = "resource a 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: 'rt-a'\n  properties: {\n    fromB: b.properties.idOfA\n  }\n}\n\nresource b 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: 'rt-b'\n  properties: {\n    idOfA: a.id\n    nameOfA: a.name\n    loop: a.properties.fromB\n  }\n}\n";
+    let r = run(&[("main.bicep", text)]);
+    assert!(s(prop(&r, "a", "fromB")).ends_with("/routeTables/rt-a"));
+    assert_eq!(s(prop(&r, "b", "nameOfA")), "rt-a");
+    assert!(
+        prop(&r, "b", "loop")
+            .unknown_reason()
+            .unwrap()
+            .contains("cycle")
+    );
+}

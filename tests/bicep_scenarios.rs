@@ -147,3 +147,28 @@ fn grammar_gaps() {
 fn bicepparam() {
     insta::assert_snapshot!(scenario("bicep-bicepparam"));
 }
+
+/// The Bicep side of the parity scenarios (the same configurations are
+/// written as ARM JSON and Terraform in the same folders).
+#[test]
+fn parity_models() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("parity-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    assert!(dirs.len() >= 5, "{dirs:?}");
+    for d in dirs {
+        if !root.join(&d).join("main.bicep").exists() {
+            continue;
+        }
+        let dump = scenario(&d);
+        assert!(!dump.contains("AEL000"), "{d}");
+        insta::assert_snapshot!(d.clone(), dump);
+    }
+}

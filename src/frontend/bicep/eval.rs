@@ -912,12 +912,28 @@ impl<'f> Inst<'f> {
         path: &[SVal],
         span: Span,
     ) -> SVal {
-        let insts = self.res_instances(ld, entry);
         let sym = self
             .entries
             .get(entry)
             .map(|e| e.decl.name.clone())
             .unwrap_or_default();
+        if self
+            .entries
+            .get(entry)
+            .is_some_and(|e| matches!(e.state, Slot::Busy))
+        {
+            // Read while its own body is being evaluated (a chain of
+            // references back to it): only its name and id are within reach.
+            let key = path.first().and_then(display).unwrap_or_default();
+            return match (key.as_str(), path.len()) {
+                ("name" | "id", 1) => self.name_only(ld, entry, key == "id", span),
+                _ => SVal::error(
+                    format!("`{sym}` refers to itself through a cycle of references"),
+                    span,
+                ),
+            };
+        }
+        let insts = self.res_instances(ld, entry);
         let is_loop = self.entries.get(entry).is_some_and(|e| e.is_loop);
         let inst = match index {
             Some(i) => insts.get(i),
@@ -993,6 +1009,60 @@ impl<'f> Inst<'f> {
                 }
             }
         }
+    }
+
+    /// Name or id of a plain resource (no loop, no parent) from its `name`
+    /// property alone, without evaluating the rest of its body.
+    fn name_only(&mut self, ld: &mut Loader<'f>, entry: usize, id: bool, span: Span) -> SVal {
+        let Some(e) = self.entries.get(entry) else {
+            return SVal::error("internal: no such resource", span);
+        };
+        let decl = e.decl;
+        let plain = e.nested_in.is_none();
+        let props = match &decl.body.kind {
+            ExprKind::Object(p) => Some(p),
+            ExprKind::If { body, .. } => match &body.kind {
+                ExprKind::Object(p) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        };
+        let prop = |k: &str| {
+            props.and_then(|ps| {
+                ps.iter().find_map(|p| match p {
+                    Prop::KeyValue { key, value, .. } if key == k => Some(value),
+                    _ => None,
+                })
+            })
+        };
+        let (Some(name_expr), true, None) = (prop("name"), plain, prop("parent")) else {
+            return SVal::error(
+                format!(
+                    "`{}` refers to itself through a cycle of references",
+                    decl.name
+                ),
+                span,
+            );
+        };
+        let name = self.eval(ld, name_expr);
+        if !id {
+            return name;
+        }
+        let Some(n) = name.as_str() else {
+            return unknown_from(&name, "the resource name", span);
+        };
+        let ty = decl.type_ref.split('@').next().unwrap_or("");
+        let mut parts = ty.split('/');
+        let ns = parts.next().unwrap_or("");
+        let mut out =
+            format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/{ns}");
+        for (t, seg) in parts.zip(n.split('/')) {
+            out.push('/');
+            out.push_str(t);
+            out.push('/');
+            out.push_str(seg);
+        }
+        SVal::new(V::Str(out), span)
     }
 
     // ----- resources -----
