@@ -142,9 +142,12 @@ fn linked_file(link: &Json, env: &Env) -> Result<FileId, String> {
     {
         return Err(format!("`{rel}` is outside the scanned folder"));
     }
-    ctx.sources
+    let file = ctx
+        .sources
         .find(&path)
-        .ok_or_else(|| format!("`{rel}` was not found among the scanned files"))
+        .ok_or_else(|| format!("`{rel}` was not found among the scanned files"))?;
+    ctx.linked.borrow_mut().insert(file);
+    Ok(file)
 }
 
 /// Values of a parameter file (`{"parameters": {"x": {"value": ...}}}`),

@@ -164,7 +164,8 @@ pub fn load(
         }
     }
 
-    let mut docs: Vec<(FileId, Rc<Json>, Vec<Supplied>)> = vec![];
+    // (file, document, parameter sets, has its own parameter file)
+    let mut docs: Vec<(FileId, Rc<Json>, Vec<Supplied>, bool)> = vec![];
     for &file in templates {
         if sources.text(file).is_empty() {
             continue; // discovery already reported why
@@ -187,24 +188,30 @@ pub fn load(
                 Err(e) => model.findings.push(*e),
             }
         }
+        let own = !sets.is_empty();
         if sets.is_empty() {
             sets.push(cli.clone());
         }
-        docs.push((file, doc, sets));
+        docs.push((file, doc, sets, own));
     }
 
-    let scopes: Vec<TScope> = docs
+    let scopes: Vec<(TScope, bool)> = docs
         .iter()
-        .flat_map(|(file, doc, sets)| {
+        .flat_map(|(file, doc, sets, own)| {
             sets.iter()
-                .map(|s| TScope::new(&ctx, *file, doc, s.clone()))
+                .map(|s| (TScope::new(&ctx, *file, doc, s.clone()), *own))
                 .collect::<Vec<_>>()
         })
         .collect();
-    for s in &scopes {
+    for (s, _) in &scopes {
         template::walk_template(s, Pass::Keys);
     }
-    for s in &scopes {
+    for (s, own) in &scopes {
+        // A template that another one links to is evaluated there, with the
+        // parameters it is given, unless it has a parameter file of its own.
+        if !own && ctx.linked.borrow().contains(&s.file) {
+            continue;
+        }
         template::walk_template(s, Pass::Full);
     }
     drop(scopes);

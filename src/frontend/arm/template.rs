@@ -150,6 +150,8 @@ pub struct Ctx<'a> {
     /// Parsed linked templates.
     docs: RefCell<HashMap<FileId, Option<Rc<Json>>>>,
     pub out: RefCell<Vec<EvRes>>,
+    /// Files reached through a `templateLink`.
+    pub linked: RefCell<HashSet<FileId>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -165,6 +167,7 @@ impl<'a> Ctx<'a> {
             deploy_depth: Cell::new(0),
             docs: RefCell::new(HashMap::new()),
             out: RefCell::new(vec![]),
+            linked: RefCell::new(HashSet::new()),
         }
     }
 
@@ -302,23 +305,25 @@ impl<'t, 'a> TScope<'t, 'a> {
 
     /// Guard a nested evaluation: cycles and depth are findings.
     fn guarded(&self, what: &str, name: &str, at: &Span, f: impl FnOnce() -> SNode) -> SNode {
-        let id = format!("{what}:{}", name.to_ascii_lowercase());
-        if self.busy.borrow().contains(&id) {
-            let chain: Vec<String> = self
-                .busy
-                .borrow()
+        let id = format!("{what}:{name}");
+        let busy_at = self
+            .busy
+            .borrow()
+            .iter()
+            .position(|b| b.eq_ignore_ascii_case(&id));
+        if let Some(pos) = busy_at {
+            let chain: Vec<String> = self.busy.borrow()[pos..]
                 .iter()
-                .skip_while(|b| **b != id)
                 .map(|b| b.split_once(':').map(|x| x.1).unwrap_or(b).to_string())
                 .collect();
-            let msg = format!(
-                "{what} `{name}` refers to itself through {}",
-                if chain.len() <= 1 {
-                    "its own value".to_string()
-                } else {
-                    format!("`{}`", chain.join("` → `"))
-                }
-            );
+            let msg = if chain.len() <= 1 {
+                format!("{what} `{name}` refers to itself")
+            } else {
+                format!(
+                    "{what} `{name}` refers to itself through `{}` → `{name}`",
+                    chain.join("` → `")
+                )
+            };
             self.ctx
                 .finding(Code::AEL000, msg.clone(), at.clone(), "circular reference");
             return SNode::from_val(Val::error(msg), at);
