@@ -35,6 +35,35 @@ fn scenario_with(name: &str, ov: &Overrides) -> Run {
         let id = sources.add_named(&shown, text.clone());
         model.merge(common::tf::read(id, &text));
     }
+    // Public LoadBalancer Services, as the Kubernetes frontend reports them.
+    for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let shown = format!(
+            "testdata/{name}/{}",
+            p.file_name().unwrap().to_string_lossy()
+        );
+        let id = sources.add_named(&shown, text.clone());
+        if text.contains("type: LoadBalancer") && !text.contains("azure-load-balancer-internal") {
+            let start = text.find("kind: Service").unwrap();
+            model
+                .public_inbound
+                .push(aks_egress_lint::model::PublicInbound {
+                    decl: aks_egress_lint::model::Decl {
+                        keys: vec![],
+                        name: None,
+                        span: aks_egress_lint::source::Span::new(id, start..start + 13),
+                        label: "Service web".into(),
+                        condition: None,
+                    },
+                    description:
+                        "Service `web` of type LoadBalancer without the internal annotation".into(),
+                });
+        }
+    }
     let (findings, summaries) = run(&model, &sources, &catalog(), ov);
     Run {
         findings,
@@ -96,4 +125,56 @@ fn policy_missing_mcr() {
         ("testdata/eval-policy-missing-mcr/main.tf".into(), 57, 3)
     );
     insta::assert_snapshot!(render(&r.findings, &r.sources));
+}
+
+/// (scenario, expected codes, sorted)
+const TABLE: &[(&str, &[Code])] = &[
+    ("eval-policy-clean", &[]),
+    ("eval-policy-public-clean", &[]),
+    ("eval-classic-fqdn-tag-clean", &[]),
+    ("eval-udr-clean", &[]),
+    ("eval-china-clean", &[]),
+    ("eval-gov-clean", &[]),
+    ("eval-nsg-vnet-quirk-clean", &[]),
+    ("eval-internal-deny-other-subnet", &[]),
+    ("eval-asymmetric-routing-dnat", &[]),
+    ("eval-policy-missing-mcr", &[Code::AEL001, Code::AEL001]),
+    ("eval-broad-rule-only", &[Code::AEL009]),
+    (
+        "eval-classic-ntp-without-dns-proxy",
+        &[Code::AEL002, Code::AEL005],
+    ),
+    ("eval-nsg-deny-internet", &[Code::AEL001; 6]),
+    ("eval-black-hole-none", &[Code::AEL004]),
+    ("eval-black-hole-mistyped-ip", &[Code::AEL004]),
+    ("eval-hub-elsewhere", &[Code::AEL008]),
+    ("eval-udr-without-default-route", &[Code::AEL007]),
+    ("eval-udr-association-unknown", &[Code::AEL008]),
+    ("eval-unresolved-next-hop", &[Code::AEL008]),
+    ("eval-internal-deny", &[Code::AEL003]),
+    ("eval-internal-route", &[Code::AEL003]),
+    ("eval-asymmetric-routing", &[Code::AEL006]),
+    ("eval-custom-dns-blocked", &[Code::AEL001]),
+    ("eval-http-proxy", &[Code::AEL008]),
+    ("eval-isolated", &[Code::AEL008]),
+    ("eval-policy-parent-deny", &[Code::AEL001]),
+    ("eval-managed-vnet", &[Code::AEL008]),
+    ("eval-nsg-only", &[Code::AEL001; 8]),
+];
+
+#[test]
+fn scenario_table() {
+    let mut failures = vec![];
+    for (name, want) in TABLE {
+        let r = scenario(name);
+        if codes(&r) != *want {
+            failures.push(format!(
+                "{name}: got {:?}\n{}",
+                codes(&r),
+                render(&r.findings, &r.sources)
+            ));
+        }
+        insta::assert_snapshot!(*name, render(&r.findings, &r.sources));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

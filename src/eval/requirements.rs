@@ -365,7 +365,7 @@ pub fn plan_cluster<'m>(
         )),
         Mode::HttpProxy => notes.push(Finding::new(
             Code::AEL008,
-            format!("cluster `{name}` sends egress through an HTTP proxy the scanned files do not show: required endpoints are not checked; routes, NSGs and internal traffic are"),
+            format!("cluster `{name}` sends egress through an HTTP proxy the scanned files do not show: the proxy decides its endpoints, so they are not checked; internal traffic, routes to the cluster's own subnets and firewall DNS proxy settings are"),
             c.http_proxy.clone().unwrap_or_else(|| cspan.clone()),
             "HTTP proxy",
         )),
