@@ -4,6 +4,7 @@
 mod common;
 
 use aks_egress_lint::checks::{Overrides, run};
+use aks_egress_lint::explain::{AllowSetArgs, ExplainArgs, Format, allow_set, explain};
 use aks_egress_lint::finding::{ClusterSummary, Code, Finding, Severity};
 use aks_egress_lint::model::Model;
 use aks_egress_lint::source::Sources;
@@ -177,4 +178,143 @@ fn scenario_table() {
         insta::assert_snapshot!(*name, render(&r.findings, &r.sources));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn load(name: &str) -> (Model, Sources) {
+    let dir = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .collect();
+    files.sort();
+    let mut sources = Sources::new();
+    let mut model = Model::default();
+    for p in files {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let shown = format!(
+            "testdata/{name}/{}",
+            p.file_name().unwrap().to_string_lossy()
+        );
+        let id = sources.add_named(&shown, text.clone());
+        model.merge(common::tf::read(id, &text));
+    }
+    (model, sources)
+}
+
+fn explain_out(name: &str, cluster: Option<&str>, to: &str, format: Format) -> (i32, String) {
+    let (model, sources) = load(name);
+    let args = ExplainArgs {
+        cluster: cluster.map(String::from),
+        to: to.into(),
+        format,
+    };
+    let mut out = vec![];
+    let code = explain(
+        &model,
+        &sources,
+        &catalog(),
+        &Overrides::default(),
+        &args,
+        &mut out,
+    )
+    .unwrap();
+    (code, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn explain_denied_flow() {
+    let (code, out) = explain_out(
+        "eval-policy-missing-mcr",
+        Some("aks-main"),
+        "mcr.microsoft.com",
+        Format::Human,
+    );
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn explain_allowed_flow_json() {
+    let (code, out) = explain_out(
+        "eval-policy-public-clean",
+        None,
+        "AzureCloud.westeurope:1194/udp",
+        Format::Json,
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["verdict"], "allowed");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn explain_usage_errors() {
+    assert_eq!(
+        explain_out(
+            "eval-policy-clean",
+            Some("nope"),
+            "mcr.microsoft.com",
+            Format::Human
+        )
+        .0,
+        2
+    );
+    assert_eq!(
+        explain_out(
+            "eval-policy-clean",
+            None,
+            "ntp.ubuntu.com/udp",
+            Format::Human
+        )
+        .0,
+        2
+    );
+}
+
+#[test]
+fn allow_set_outputs() {
+    let (model, sources) = load("eval-policy-public-clean");
+    for format in [Format::Human, Format::Json] {
+        let mut out = vec![];
+        let args = AllowSetArgs {
+            cluster: None,
+            format,
+        };
+        let code = allow_set(
+            &model,
+            &sources,
+            &catalog(),
+            &Overrides::default(),
+            &args,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(code, 0);
+        let out = String::from_utf8(out).unwrap();
+        if format == Format::Json {
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["clusters"][0]["name"], "aks-main");
+        }
+        insta::assert_snapshot!(format!("allow_set_{format:?}"), out);
+    }
+    let mut out = vec![];
+    let args = AllowSetArgs {
+        cluster: Some("other".into()),
+        format: Format::Human,
+    };
+    assert_eq!(
+        allow_set(
+            &model,
+            &sources,
+            &catalog(),
+            &Overrides::default(),
+            &args,
+            &mut out
+        )
+        .unwrap(),
+        2
+    );
 }
