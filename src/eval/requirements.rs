@@ -190,6 +190,7 @@ pub fn plan_cluster<'m>(
     c: &'m Cluster,
 ) -> ClusterPlan<'m> {
     let name = decl_name(&c.decl);
+    let ov = &ov.for_cluster(&name);
     let mut notes = vec![];
     let cspan = c.decl.span.clone();
     // Location: `--location` wins over the code.
@@ -197,6 +198,7 @@ pub fn plan_cluster<'m>(
         (Some(l), _) => Some(l.clone()),
         (None, Some(a)) => match &a.value {
             Value::Known(s) => Some(s.clone()),
+            _ if ov.default_location.is_some() => ov.default_location.clone(),
             _ => {
                 let u = super::unresolved_of(a);
                 notes.push(note(
@@ -211,7 +213,7 @@ pub fn plan_cluster<'m>(
                 None
             }
         },
-        (None, None) => None,
+        (None, None) => ov.default_location.clone(),
     };
     let region = location.as_deref().and_then(|l| catalog.region(l)).cloned();
     if let (Some(loc), None) = (&location, &region) {
@@ -233,6 +235,7 @@ pub fn plan_cluster<'m>(
     let cloud = ov
         .cloud
         .or(region.as_ref().map(|r| r.cloud))
+        .or(ov.default_cloud)
         .unwrap_or(Cloud::AzureCloud);
     let outbound = Outbound::of(c);
 
