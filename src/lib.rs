@@ -10,6 +10,7 @@ pub mod config;
 pub mod discover;
 pub mod endpoints;
 pub mod eval;
+pub mod explain;
 pub mod finding;
 pub mod frontend;
 pub mod link;
