@@ -552,3 +552,27 @@ fn zizmor_finds_nothing_in_the_action() {
         .collect();
     assert_eq!(idents, ["unpinned-uses"], "{text}");
 }
+
+#[test]
+fn every_code_has_its_documentation_page() {
+    use aks_egress_lint::finding::Code;
+    for code in Code::ALL {
+        let path = root().join(format!("docs/codes/{}.md", code.as_str()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.starts_with(&format!("# {} `{}`\n", code.as_str(), code.name())),
+            "{}",
+            path.display()
+        );
+        for section in ["## What it finds", "## Example", "## Fix", "## Suppress"] {
+            assert!(text.contains(section), "{} lacks {section}", path.display());
+        }
+        assert!(
+            code.help_uri()
+                .ends_with(&format!("docs/codes/{}.md", code.as_str())),
+            "{}",
+            code.help_uri()
+        );
+    }
+}
