@@ -44,6 +44,8 @@ struct Cli {
 enum Command {
     /// Lint files and folders (the default command).
     Lint(LintArgs),
+    /// Print every endpoint a cluster needs, offline: what must my firewall allow?
+    Endpoints(aks_egress_lint::endpoints::EndpointsArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -190,6 +192,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         None => run_lint(&cli.lint),
         Some(Command::Lint(a)) => run_lint(a),
+        Some(Command::Endpoints(a)) => {
+            let mut out = std::io::stdout().lock();
+            aks_egress_lint::endpoints::run(a, &mut out).map_err(|e| ToolError(e.to_string()))
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

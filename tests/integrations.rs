@@ -5,7 +5,7 @@
 //! a message, except under `CI=true`, where it fails: `.ci/install-tools.sh`
 //! installs them all.
 
-mod common;
+mod reports;
 
 use aks_egress_lint::finding::Report;
 use aks_egress_lint::render;
@@ -49,11 +49,11 @@ fn render_with(
 fn golden_sarif() {
     insta::assert_snapshot!(
         "sarif_clean",
-        render(render::sarif::write, &common::clean())
+        render(render::sarif::write, &reports::clean())
     );
     insta::assert_snapshot!(
         "sarif_findings",
-        render(render::sarif::write, &common::with_findings())
+        render(render::sarif::write, &reports::with_findings())
     );
 }
 
@@ -61,11 +61,11 @@ fn golden_sarif() {
 fn golden_github() {
     insta::assert_snapshot!(
         "github_clean",
-        render(render::github::write, &common::clean())
+        render(render::github::write, &reports::clean())
     );
     insta::assert_snapshot!(
         "github_findings",
-        render(render::github::write, &common::with_findings())
+        render(render::github::write, &reports::with_findings())
     );
 }
 
@@ -73,13 +73,13 @@ fn golden_github() {
 fn golden_azure_devops() {
     insta::assert_snapshot!(
         "azure_devops_clean",
-        render_with(azure(0), &common::clean())
+        render_with(azure(0), &reports::clean())
     );
     insta::assert_snapshot!(
         "azure_devops_findings",
-        render_with(azure(1), &common::with_findings())
+        render_with(azure(1), &reports::with_findings())
     );
-    let below = render_with(azure(0), &common::with_findings());
+    let below = render_with(azure(0), &reports::with_findings());
     assert!(below.ends_with("##vso[task.complete result=SucceededWithIssues;]aks-egress-lint: 4 error(s), 2 warning(s), 1 note(s)\n"), "{below}");
 }
 
@@ -87,11 +87,11 @@ fn golden_azure_devops() {
 fn golden_markdown() {
     insta::assert_snapshot!(
         "markdown_clean",
-        render(render::markdown::write, &common::clean())
+        render(render::markdown::write, &reports::clean())
     );
     insta::assert_snapshot!(
         "markdown_findings",
-        render(render::markdown::write, &common::with_findings())
+        render(render::markdown::write, &reports::with_findings())
     );
 }
 
@@ -99,11 +99,11 @@ fn golden_markdown() {
 fn golden_junit() {
     insta::assert_snapshot!(
         "junit_clean",
-        render(render::junit::write, &common::clean())
+        render(render::junit::write, &reports::clean())
     );
     insta::assert_snapshot!(
         "junit_findings",
-        render(render::junit::write, &common::with_findings())
+        render(render::junit::write, &reports::with_findings())
     );
 }
 
@@ -112,7 +112,7 @@ fn step_summary_appends_with_commit_links() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("summary.md");
     std::fs::write(&path, "earlier step\n").expect("write");
-    let (s, r) = common::with_findings();
+    let (s, r) = reports::with_findings();
     render::github::append_summary(
         &path,
         &r,
@@ -220,8 +220,8 @@ fn multitool(sarif_file: &Path) -> Option<Vec<(String, String, String)>> {
 fn sarif_passes_multitool_github_and_sarif_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, scenario) in [
-        ("clean", common::clean()),
-        ("findings", common::with_findings()),
+        ("clean", reports::clean()),
+        ("findings", reports::with_findings()),
     ] {
         let path = dir.path().join(format!("{name}.sarif"));
         // Unredacted: the validator wants a real version number.
@@ -253,8 +253,8 @@ fn markdown_mermaid_parses() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, scenario) in [
-        ("clean", common::clean()),
-        ("findings", common::with_findings()),
+        ("clean", reports::clean()),
+        ("findings", reports::with_findings()),
     ] {
         let path = dir.path().join(format!("{name}.md"));
         std::fs::write(&path, render(render::markdown::write, &scenario)).expect("write");

@@ -1,0 +1,199 @@
+//! `terraform show -json` plans (and state files): every value resolved,
+//! addressed like the configuration.
+
+use crate::finding::{Code, Finding};
+use crate::source::{FileId, Sources, Span};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub struct PlanRes<'a> {
+    /// Module path: `""`, `module.net`, `module.a["x"].module.b`.
+    pub module: String,
+    /// `type.name` or `data.type.name`.
+    pub addr: String,
+    pub rtype: String,
+    pub data: bool,
+    /// The full address with module and instance key.
+    pub full: String,
+    pub index: Option<&'a Json>,
+    pub values: &'a Json,
+    /// The configuration's `expressions` of the resource block.
+    pub cfg: Option<&'a Json>,
+    /// `resource_changes[].change.after_unknown`.
+    pub unk: Option<&'a Json>,
+}
+
+pub struct Plan<'a> {
+    pub file: FileId,
+    pub dir: PathBuf,
+    pub res: Vec<PlanRes<'a>>,
+    /// `type.name` of the configuration's root module resources.
+    pub root_addrs: Vec<String>,
+    /// (module path, addr) → indexes into `res`.
+    pub by_addr: HashMap<(String, String), Vec<usize>>,
+}
+
+/// Parse a plan file; a file that is not JSON gives an AEL000 finding.
+pub fn parse_json(sources: &Sources, fid: FileId, findings: &mut Vec<Finding>) -> Option<Json> {
+    let text = sources.text(fid);
+    match serde_json::from_str::<Json>(text) {
+        Ok(j) => Some(j),
+        Err(e) => {
+            let f = sources.get(fid);
+            let off = f.offset_of(e.line(), e.column());
+            findings.push(Finding::new(
+                Code::AEL000,
+                format!("Terraform plan is not valid JSON: {e}"),
+                Span::new(fid, off..off),
+                "here",
+            ));
+            None
+        }
+    }
+}
+
+pub fn index<'a>(sources: &Sources, fid: FileId, j: &'a Json) -> Plan<'a> {
+    let mut plan = Plan {
+        file: fid,
+        dir: sources
+            .get(fid)
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default(),
+        res: vec![],
+        root_addrs: vec![],
+        by_addr: HashMap::new(),
+    };
+    let root = j
+        .get("planned_values")
+        .or_else(|| j.get("values"))
+        .and_then(|v| v.get("root_module"));
+    let cfg_root = j.get("configuration").and_then(|c| c.get("root_module"));
+    if let Some(rs) = cfg_root
+        .and_then(|c| c.get("resources"))
+        .and_then(|r| r.as_array())
+    {
+        plan.root_addrs = rs
+            .iter()
+            .filter_map(|r| r.get("address").and_then(|a| a.as_str()).map(String::from))
+            .collect();
+    }
+    let mut unk: HashMap<&str, &Json> = HashMap::new();
+    if let Some(rc) = j.get("resource_changes").and_then(|r| r.as_array()) {
+        for c in rc {
+            if let (Some(a), Some(u)) = (
+                c.get("address").and_then(|a| a.as_str()),
+                c.get("change").and_then(|c| c.get("after_unknown")),
+            ) {
+                unk.insert(a, u);
+            }
+        }
+    }
+    if let Some(root) = root {
+        walk(root, cfg_root, &unk, &mut plan, 0);
+    }
+    if plan.root_addrs.is_empty() {
+        plan.root_addrs = plan
+            .res
+            .iter()
+            .filter(|r| r.module.is_empty() && !r.data)
+            .map(|r| r.addr.clone())
+            .collect();
+    }
+    for (i, r) in plan.res.iter().enumerate() {
+        plan.by_addr
+            .entry((r.module.clone(), r.addr.clone()))
+            .or_default()
+            .push(i);
+    }
+    plan
+}
+
+/// The configuration module of a module path (`module.a["x"].module.b`).
+fn cfg_module<'a>(cfg_root: Option<&'a Json>, path: &str) -> Option<&'a Json> {
+    let mut m = cfg_root?;
+    if path.is_empty() {
+        return Some(m);
+    }
+    for seg in path.split("module.").filter(|s| !s.is_empty()) {
+        let name = seg.trim_end_matches('.').split('[').next().unwrap_or(seg);
+        m = m.get("module_calls")?.get(name)?.get("module")?;
+    }
+    Some(m)
+}
+
+fn walk<'a>(
+    m: &'a Json,
+    cfg_root: Option<&'a Json>,
+    unk: &HashMap<&str, &'a Json>,
+    plan: &mut Plan<'a>,
+    depth: usize,
+) {
+    if depth > 32 {
+        return;
+    }
+    let module = m
+        .get("address")
+        .and_then(|a| a.as_str())
+        .unwrap_or("")
+        .to_string();
+    let cfg = cfg_module(cfg_root, &module);
+    for r in m
+        .get("resources")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let (rtype, name, mode) = (s("type"), s("name"), s("mode"));
+        let data = mode == "data";
+        let addr = if data {
+            format!("data.{rtype}.{name}")
+        } else {
+            format!("{rtype}.{name}")
+        };
+        let full = s("address");
+        let exprs = cfg
+            .and_then(|c| c.get("resources"))
+            .and_then(|r| r.as_array())
+            .and_then(|rs| {
+                rs.iter()
+                    .find(|x| x.get("address").and_then(|a| a.as_str()) == Some(addr.as_str()))
+            })
+            .and_then(|x| x.get("expressions"));
+        let Some(values) = r.get("values") else {
+            continue;
+        };
+        plan.res.push(PlanRes {
+            module: module.clone(),
+            unk: unk.get(full.as_str()).copied(),
+            addr,
+            rtype,
+            data,
+            full,
+            index: r.get("index"),
+            values,
+            cfg: exprs,
+        });
+    }
+    for c in m
+        .get("child_modules")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+    {
+        walk(c, cfg_root, unk, plan, depth + 1);
+    }
+}
+
+/// Span of a resource in the plan file: its address string, first seen.
+pub fn address_span(sources: &Sources, fid: FileId, full: &str) -> Span {
+    let text = sources.text(fid);
+    let lit = serde_json::to_string(full).unwrap_or_default();
+    match text.find(&lit) {
+        Some(i) => Span::new(fid, i..i + lit.len()),
+        None => Span::new(fid, 0..0),
+    }
+}

@@ -1,0 +1,3 @@
+prefix    = "tfvars"
+location  = "westeurope"
+from_auto = "tfvars"
