@@ -286,24 +286,37 @@ fn markdown_mermaid_parses() {
 /// and logs its arguments so the test can check what the action passed.
 const FAKE_LINTER: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
+if [ "${1:-}" = "--version" ]; then echo "aks-egress-lint 0.0.0-fake"; exit 0; fi
 printf '%s\n' "$@" > "$FAKE_ARGS_LOG"
-sarif=""; paths=(); seen_dashes=0
+sarif=""; junit=""; paths=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --output) sarif="${2#sarif=}"; shift 2 ;;
-    --) seen_dashes=1; shift ;;
+    --output)
+      case "$2" in
+        sarif=*) sarif="${2#sarif=}" ;;
+        junit=*) junit="${2#junit=}" ;;
+      esac
+      shift 2 ;;
+    --) shift ;;
     --*) shift 2 ;;
     *) paths+=("$1"); shift ;;
   esac
 done
 results="[]"; code=0
 if grep -rqs userDefinedRouting "${paths[@]}"; then
-  echo "::error file=aks.tf,line=17,col=1,title=AEL007 udr-without-default-route::no default route"
-  results='[{"ruleId":"AEL007","level":"error","message":{"text":"No default route."},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"aks.tf"},"region":{"startLine":17}}}]}]'
+  echo "::error file=aks.tf,line=17,col=1,title=AEL001 missing-required-endpoint::denied"
+  results='[{"ruleId":"AEL001","level":"error","message":{"text":"Denied."},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"aks.tf"},"region":{"startLine":17}}}]}]'
   code=1
 fi
-printf '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"aks-egress-lint"}},"results":%s}]}\n' "$results" > "$sarif"
-printf '## aks-egress-lint\n' >> "$GITHUB_STEP_SUMMARY"
+if [ -n "$sarif" ]; then
+  printf '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"aks-egress-lint"}},"results":%s}]}\n' "$results" > "$sarif"
+fi
+if [ -n "$junit" ]; then
+  printf '<testsuites name="aks-egress-lint" tests="1" failures="%s"/>\n' "$code" > "$junit"
+fi
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  printf '## aks-egress-lint\n' >> "$GITHUB_STEP_SUMMARY"
+fi
 exit "$code"
 "#;
 
@@ -320,11 +333,17 @@ fn linter_for_action(dir: &Path) -> (PathBuf, bool) {
     if help.is_ok_and(|h| String::from_utf8_lossy(&h.stdout).contains("--output")) && catalog_ok {
         return (real, true);
     }
-    let fake = dir.join("fake-aks-egress-lint");
-    std::fs::write(&fake, FAKE_LINTER).expect("write fake");
+    (fake_linter(&dir.join("fake-aks-egress-lint")), false)
+}
+
+fn fake_linter(path: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    (fake, false)
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, FAKE_LINTER).expect("write fake");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path.to_path_buf()
 }
 
 struct Step {
@@ -636,5 +655,107 @@ fn real_scenarios_render_valid_sarif_and_mermaid() {
                 .args(&markdowns));
             assert!(ok, "{text}");
         }
+    }
+}
+
+// ------------------------------------------------------- pipeline template
+
+/// The bash of the template's step `name`, with Azure DevOps macros
+/// (`$(Agent.ToolsDirectory)`) replaced as the agent would.
+fn template_step(name: &str, macros: &[(&str, &str)]) -> String {
+    let text =
+        std::fs::read_to_string(root().join("templates/aks-egress-lint.yml")).expect("template");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let steps = doc["steps"].as_sequence().expect("steps");
+    let step = steps
+        .iter()
+        .find(|s| s["displayName"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no step {name}"));
+    let mut bash = step["bash"].as_str().expect("bash step").to_string();
+    for (k, v) in macros {
+        bash = bash.replace(&format!("$({k})"), v);
+    }
+    bash
+}
+
+fn run_bash(script: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(script).current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn pipeline_template_steps_run_and_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tools = dir.path().join("tools");
+    let tools_s = tools.to_string_lossy().into_owned();
+    let args_log = dir.path().join("args.log");
+    let args_log_s = args_log.to_string_lossy().into_owned();
+
+    // Install: a cached release build is used as is; a bad version stops.
+    let bin = fake_linter(&tools.join("aks-egress-lint/v0.1.0/bin/aks-egress-lint"));
+    let install = template_step(
+        "Install aks-egress-lint",
+        &[("Agent.ToolsDirectory", &tools_s)],
+    );
+    let (code, out) = run_bash(
+        &install,
+        &[("AEL_VERSION", "v0.1.0"), ("AEL_REPOSITORY", "unused")],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "##vso[task.setvariable variable=AKS_EGRESS_LINT_BIN]{}",
+            bin.display()
+        )),
+        "{out}"
+    );
+    let (code, out) = run_bash(
+        &install,
+        &[("AEL_VERSION", "main; curl evil"), ("AEL_REPOSITORY", "x")],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("##vso[task.logissue type=error]"), "{out}");
+
+    // Lint: exit code per failOn; JUnit and SARIF written where asked.
+    let lint = template_step("Lint AKS egress", &[]);
+    let bin_s = bin.to_string_lossy().into_owned();
+    let junit = dir.path().join("r.junit.xml");
+    let junit_s = junit.to_string_lossy().into_owned();
+    let sarif_s = dir.path().join("r.sarif").to_string_lossy().into_owned();
+    for (path, fail_on, want) in [
+        ("testdata/action-clean", "error", 0),
+        ("testdata/action-failing", "error", 1),
+        ("testdata/action-failing", "never", 0),
+    ] {
+        let (code, out) = run_bash(
+            &lint,
+            &[
+                ("AKS_EGRESS_LINT_BIN", &bin_s),
+                ("FAKE_ARGS_LOG", &args_log_s),
+                ("AEL_PATH", path),
+                ("AEL_FAIL_ON", fail_on),
+                ("AEL_CONFIG", ""),
+                ("AEL_CATALOG", "2020-01"),
+                ("AEL_JUNIT", &junit_s),
+                ("AEL_SARIF", &sarif_s),
+            ],
+        );
+        assert_eq!(code, Some(want), "{path} {fail_on}: {out}");
+        assert!(junit.is_file());
+        let args = std::fs::read_to_string(&args_log).expect("args");
+        assert_eq!(
+            args,
+            format!(
+                "--fail-on\nerror\n--format\nazure-devops\n--output\njunit={junit_s}\n--output\nsarif={sarif_s}\n--catalog\n2020-01\n--\n{path}\n"
+            )
+        );
     }
 }
