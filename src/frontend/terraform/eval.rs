@@ -163,7 +163,7 @@ pub fn key_suffix(k: &Option<V>) -> String {
     match k {
         None => String::new(),
         Some(V::Num(n)) => format!("[{}]", *n as i64),
-        Some(V::Str(s)) => format!("[{s:?}]"),
+        Some(V::Str(s)) => format!("[{}]", quote(s)),
         Some(_) => "[?]".into(),
     }
 }
@@ -950,7 +950,13 @@ impl<'a> Ev<'a> {
         next: Option<&TraversalOperator>,
     ) -> (V, usize) {
         match self.children(mi, name) {
-            Children::External(r) => (V::unknown(r), 0),
+            Children::External(r) => (
+                V::unknown_hint(
+                    r,
+                    "vendor the module into the repository or lint a `terraform show -json` plan",
+                ),
+                0,
+            ),
             Children::Local(exp, ids) => {
                 if exp.condition.is_some() && exp.shape != Shape::Single {
                     let r = exp.condition.map(|c| c.reason).unwrap_or_default();
@@ -1577,7 +1583,7 @@ fn each_obj(k: V, v: V) -> V {
 /// when known, by position otherwise.
 pub fn inline_subnet_key(vnet: &ResKey, name: Option<&str>, i: usize) -> ResKey {
     match name {
-        Some(n) => ResKey(format!("{}.subnet[{n:?}]", vnet.0)),
+        Some(n) => ResKey(format!("{}.subnet[{}]", vnet.0, quote(n))),
         None => ResKey(format!("{}.subnet[{i}]", vnet.0)),
     }
 }
@@ -1976,4 +1982,9 @@ pub fn is_local_source(prog: &Prog, dir: &Path, source: &str) -> bool {
         || source.starts_with("bitbucket.org/")
         || matches!(source.split('/').count(), 3 | 4);
     !remote && !source.is_empty() && prog.by_dir.contains_key(&normalize(&dir.join(source)))
+}
+
+/// A string key as Terraform writes it in addresses.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }

@@ -293,8 +293,21 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
         "azurerm_kubernetes_cluster" => m.clusters.push(cluster(r, &v, base)),
         "azurerm_kubernetes_cluster_node_pool" => {
             let name = r.name(&v);
-            let mut p = node_pool(r, &v, decl(base, name, None));
-            p.cluster = r.key(&v, "kubernetes_cluster_id");
+            let cluster = r.key(&v, "kubernetes_cluster_id");
+            // With the cluster given by ARM id, the pool has an ARM identity.
+            let arm = match (&name, cluster.as_ref().and_then(|c| c.value.known())) {
+                (Some(n), Some(ResKey(k))) if k.starts_with("arm:") => {
+                    k.rsplit('/').next().map(|cn| {
+                        ResKey::arm(
+                            "Microsoft.ContainerService/managedClusters/agentPools",
+                            &[cn, &n.value],
+                        )
+                    })
+                }
+                _ => None,
+            };
+            let mut p = node_pool(r, &v, decl(base, name, arm));
+            p.cluster = cluster;
             m.node_pools.push(p);
         }
         "azurerm_virtual_network" => vnet(r, &v, base, m),
