@@ -525,3 +525,49 @@ resource "azurerm_firewall_policy_rule_collection_group" "g" {
         (25, 31, "rule.value".into())
     );
 }
+
+#[test]
+fn firewall_dns_proxy_from_servers_or_flag() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "servers" {}
+resource "azurerm_firewall" "a" {
+  name              = "a"
+  dns_proxy_enabled = false
+  dns_servers       = ["10.0.0.4"]
+}
+resource "azurerm_firewall" "b" {
+  name              = "b"
+  dns_proxy_enabled = true
+}
+resource "azurerm_firewall" "c" {
+  name        = "c"
+  dns_servers = []
+}
+resource "azurerm_firewall" "d" {
+  name        = "d"
+  dns_servers = var.servers
+}
+resource "azurerm_firewall" "e" {
+  name = "e"
+}
+resource "azurerm_firewall" "f" {
+  name              = "f"
+  dns_proxy_enabled = false
+  dns_servers       = var.servers
+}
+"#,
+    )]);
+    let got: Vec<Option<Value<bool>>> = m
+        .firewalls
+        .iter()
+        .map(|f| f.dns_proxy.as_ref().map(|d| d.value.clone()))
+        .collect();
+    assert_eq!(got[0], Some(Value::Known(true)));
+    assert_eq!(got[1], Some(Value::Known(true)));
+    assert_eq!(got[2], Some(Value::Known(false)));
+    assert!(matches!(got[3], Some(Value::Unknown(_))));
+    assert_eq!(got[4], None);
+    assert!(matches!(got[5], Some(Value::Unknown(_))));
+}
