@@ -17,7 +17,7 @@ use crate::source::{FileId, Sources, Span, normalize};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Block, Body};
-use hcl_edit::template::{Element, Template};
+use hcl_edit::template::{Directive, Element, Template};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -1219,27 +1219,8 @@ impl<'a> Ev<'a> {
         }
         let mut out = String::new();
         let mut pending: Option<V> = None;
-        for el in elems {
-            match el {
-                Element::Literal(s) => out.push_str(s.value()),
-                Element::Interpolation(i) => {
-                    let v = self.eval(mi, scope, &i.expr);
-                    match v.as_string() {
-                        Some(s) => out.push_str(&s),
-                        None if v.is_pending() => {
-                            out.push('\u{1}');
-                            pending.get_or_insert(v);
-                        }
-                        None => return V::error(format!("cannot interpolate a {}", v.type_name())),
-                    }
-                }
-                Element::Directive(_) => {
-                    return V::unknown("template directives (%{...}) are not evaluated");
-                }
-            }
-            if out.len() > 1 << 20 {
-                return V::error("string too long");
-            }
+        if let Err(v) = self.render(mi, scope, t, &mut out, &mut pending) {
+            return v;
         }
         match pending {
             None => V::Str(out),
@@ -1264,6 +1245,112 @@ impl<'a> Ev<'a> {
                 }
             }
         }
+    }
+
+    /// Render template elements, `%{ if }` and `%{ for }` directives
+    /// included (strip markers `~` are not applied). Unknown parts leave a
+    /// placeholder and the first unknown value in `pending`.
+    fn render(
+        &mut self,
+        mi: usize,
+        scope: &Scope,
+        t: &'a Template,
+        out: &mut String,
+        pending: &mut Option<V>,
+    ) -> Result<(), V> {
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let v = self.eval(mi, scope, &i.expr);
+                    match v.as_string() {
+                        Some(s) => out.push_str(&s),
+                        None if v.is_pending() => {
+                            out.push('\u{1}');
+                            pending.get_or_insert(v);
+                        }
+                        None if matches!(v, V::Null) => {
+                            return Err(V::error("cannot interpolate null"));
+                        }
+                        None => {
+                            return Err(V::error(format!(
+                                "cannot interpolate a {}",
+                                v.type_name()
+                            )));
+                        }
+                    }
+                }
+                Element::Directive(d) => match &**d {
+                    Directive::If(ifd) => {
+                        let c = self.eval(mi, scope, &ifd.if_expr.cond_expr);
+                        match c.as_bool() {
+                            Some(true) => {
+                                self.render(mi, scope, &ifd.if_expr.template, out, pending)?
+                            }
+                            Some(false) => {
+                                if let Some(e) = &ifd.else_expr {
+                                    self.render(mi, scope, &e.template, out, pending)?;
+                                }
+                            }
+                            None => {
+                                return Err(derived(
+                                    &c,
+                                    format!(
+                                        "template condition is unknown: {}",
+                                        pending_reason(&c)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    Directive::For(fd) => {
+                        let f = &fd.for_expr;
+                        let coll = self.eval(mi, scope, &f.collection_expr);
+                        let pairs: Vec<(V, V)> = match &coll {
+                            V::List(l) => l
+                                .iter()
+                                .enumerate()
+                                .map(|(i, x)| (V::Num(i as f64), x.clone()))
+                                .collect(),
+                            V::Map(m, _) => m
+                                .iter()
+                                .map(|(k, x)| (V::Str(k.clone()), x.clone()))
+                                .collect(),
+                            p if p.is_pending() => {
+                                return Err(derived(
+                                    p,
+                                    format!(
+                                        "template `for` is over an unknown value: {}",
+                                        pending_reason(p)
+                                    ),
+                                ));
+                            }
+                            other => {
+                                return Err(V::error(format!(
+                                    "template `for` over a {}",
+                                    other.type_name()
+                                )));
+                            }
+                        };
+                        for (k, x) in pairs.into_iter().take(self.max_items * 10) {
+                            let mut s = scope.clone();
+                            if let Some(kv) = &f.key_var {
+                                s.push((kv.as_str().to_string(), k));
+                            }
+                            s.push((f.value_var.as_str().to_string(), x));
+                            self.render(mi, &s, &f.template, out, pending)?;
+                            if self.steps > MAX_STEPS || out.len() > 1 << 20 {
+                                break;
+                            }
+                        }
+                    }
+                },
+            }
+            if out.len() > 1 << 20 {
+                return Err(V::error("string too long"));
+            }
+        }
+        Ok(())
     }
 
     fn call(&mut self, mi: usize, scope: &Scope, f: &'a hcl_edit::expr::FuncCall) -> V {

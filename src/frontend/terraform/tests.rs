@@ -571,3 +571,28 @@ resource "azurerm_firewall" "f" {
     assert_eq!(got[4], None);
     assert!(matches!(got[5], Some(Value::Unknown(_))));
 }
+
+#[test]
+fn template_directives() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "prod" { default = true }
+variable "unknown" {}
+locals {
+  names = ["a", "b"]
+}
+resource "azurerm_route_table" "a" {
+  name = "rt-%{ if var.prod }prod%{ else }dev%{ endif }-%{ for n in local.names }${n}%{ endfor }"
+}
+resource "azurerm_route_table" "b" {
+  name = "rt-%{ if var.unknown }x%{ endif }"
+}
+"#,
+    )]);
+    assert_eq!(
+        m.route_tables[0].decl.name.as_ref().unwrap().value,
+        "rt-prod-ab"
+    );
+    assert!(m.route_tables[1].decl.name.is_none());
+}
