@@ -1077,11 +1077,29 @@ impl<'a> Ev<'a> {
             let nth = |x: Option<&'a serde_json::Value>, i: usize| {
                 x.and_then(|c| c.get(name)).and_then(|c| c.get(i))
             };
+            // Plans list nested blocks in their own order (sets are sorted):
+            // pair them with the written blocks by name, by position otherwise.
+            let tf_names: Vec<Option<String>> = tf
+                .iter()
+                .map(|(b, _, sc)| {
+                    b.get_attribute("name")
+                        .map(|a| self.eval(v.mi, sc, &a.value))
+                        .and_then(|x| x.as_string())
+                })
+                .collect();
             return items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let t = tf.get(i);
+                    let by_name = item
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .and_then(|n| tf_names.iter().position(|t| t.as_deref() == Some(n)));
+                    let t = match by_name {
+                        Some(j) => tf.get(j),
+                        None if tf_names.iter().all(Option::is_none) => tf.get(i),
+                        None => None,
+                    };
                     View {
                         mi: v.mi,
                         file: v.file,

@@ -596,3 +596,61 @@ resource "azurerm_route_table" "b" {
     );
     assert!(m.route_tables[1].decl.name.is_none());
 }
+
+#[test]
+fn plan_nested_blocks_pair_with_written_blocks_by_name() {
+    let plan = r#"{"format_version":"1.2","terraform_version":"1.9.0",
+"planned_values":{"root_module":{"resources":[
+ {"address":"azurerm_network_security_group.n","mode":"managed","type":"azurerm_network_security_group","name":"n",
+  "values":{"name":"nsg","security_rule":[
+   {"name":"a-deny","priority":4000,"direction":"Outbound","access":"Deny","protocol":"*","source_port_range":"*",
+    "destination_port_range":"*","destination_port_ranges":[],"source_address_prefix":"*","source_address_prefixes":[],
+    "destination_address_prefix":"Internet","destination_address_prefixes":[]},
+   {"name":"z-allow","priority":100,"direction":"Outbound","access":"Allow","protocol":"Tcp","source_port_range":"*",
+    "destination_port_range":"","destination_port_ranges":["443","9000"],"source_address_prefix":"*","source_address_prefixes":[],
+    "destination_address_prefix":"AzureCloud","destination_address_prefixes":[]}]}}]}},
+"configuration":{"root_module":{"resources":[{"address":"azurerm_network_security_group.n","mode":"managed","type":"azurerm_network_security_group","name":"n","expressions":{}}]}}}"#;
+    let tf = r#"
+variable "ports" {}
+resource "azurerm_network_security_group" "n" {
+  name = "nsg"
+  security_rule {
+    name                       = "z-allow"
+    priority                   = 100
+    direction                  = "Outbound"
+    access                     = "Allow"
+    protocol                   = "Tcp"
+    source_port_range          = "*"
+    destination_port_ranges    = var.ports
+    source_address_prefix      = "*"
+    destination_address_prefix = "AzureCloud"
+  }
+  security_rule {
+    name                       = "a-deny"
+    priority                   = 4000
+    direction                  = "Outbound"
+    access                     = "Deny"
+    protocol                   = "*"
+    source_port_range          = "*"
+    destination_port_range     = "*"
+    source_address_prefix      = "*"
+    destination_address_prefix = "Internet"
+  }
+}
+"#;
+    let (s, m) = model_of(&[("main.tf", tf), ("plan.json", plan)]);
+    assert_eq!(m.nsgs.len(), 1);
+    let rules = &m.nsgs[0].rules;
+    let allow = rules.iter().find(|r| known(&r.priority) == 100).unwrap();
+    assert_eq!(
+        known(&allow.destination_ports),
+        vec!["443".to_string(), "9000".to_string()]
+    );
+    assert_eq!(
+        pos(&s, &allow.destination_ports.span),
+        (12, 34, "var.ports".into())
+    );
+    assert_eq!(pos(&s, &allow.decl.span).0, 5);
+    let deny = rules.iter().find(|r| known(&r.priority) == 4000).unwrap();
+    assert_eq!(pos(&s, &deny.decl.span).0, 16);
+}
