@@ -66,7 +66,7 @@ pub fn load(
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("terraform-frontend".into())
-            .stack_size(256 * 1024 * 1024)
+            .stack_size(64 * 1024 * 1024)
             .spawn_scoped(s, || load_inner(sources, modules, plans, opts));
         match h {
             Ok(h) => h.join().unwrap_or_else(|_| internal_error(modules, plans)),
