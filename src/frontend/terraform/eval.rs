@@ -149,6 +149,8 @@ pub struct Ev<'a> {
     /// The `configuration.root_module` of the plan read alone, to follow
     /// references through module outputs.
     pub plan_cfg: Option<&'a serde_json::Value>,
+    /// Cluster extensions read: the cluster they name, and where.
+    pub extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -191,6 +193,7 @@ impl<'a> Ev<'a> {
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
             plan_cfg: None,
+            extensions: vec![],
         }
     }
 

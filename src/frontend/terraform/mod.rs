@@ -51,6 +51,8 @@ const TYPES: &[&str] = &[
     "azurerm_firewall_nat_rule_collection",
     "azurerm_ip_group",
     "azurerm_ip_group_cidr",
+    "azurerm_kubernetes_cluster_extension",
+    "azurerm_kubernetes_flux_configuration",
 ];
 
 /// Read the Terraform modules and plans into one model fragment.
@@ -181,7 +183,24 @@ fn load_inner(
     }
     findings.append(&mut ev.findings);
     model.findings.extend(findings);
+    attach_extensions(&mut model, std::mem::take(&mut ev.extensions));
     model
+}
+
+/// Cluster extensions (and Flux, which is one) are separate resources: they
+/// become the `extensions` feature of the cluster they name.
+fn attach_extensions(model: &mut Model, exts: Vec<(ResKey, crate::model::Attr<bool>)>) {
+    for (key, attr) in exts {
+        for c in model
+            .clusters
+            .iter_mut()
+            .filter(|c| c.decl.keys.contains(&key))
+        {
+            if !c.features.iter().any(|(n, _)| n == "extensions") {
+                c.features.push(("extensions".to_string(), attr.clone()));
+            }
+        }
+    }
 }
 
 /// The plan of a root module: the one whose configuration's root resources

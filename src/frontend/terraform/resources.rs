@@ -552,6 +552,16 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
             let c = collection(r, &v, base, kind, fw, v.span.clone());
             m.fw_collections.push(c);
         }
+        "azurerm_kubernetes_cluster_extension" | "azurerm_kubernetes_flux_configuration" => {
+            let attr = if rtype.contains("flux") {
+                "kubernetes_cluster_id"
+            } else {
+                "cluster_id"
+            };
+            if let Some(Value::Known(k)) = r.key(&v, attr).map(|a| a.value) {
+                r.ev.extensions.push((k, known(true, v.span.clone())));
+            }
+        }
         "azurerm_ip_group" => {
             let name = r.name(&v);
             let arm = arm1("Microsoft.Network/ipGroups", &name);

@@ -654,3 +654,26 @@ resource "azurerm_network_security_group" "n" {
     let deny = rules.iter().find(|r| known(&r.priority) == 4000).unwrap();
     assert_eq!(pos(&s, &deny.decl.span).0, 16);
 }
+
+#[test]
+fn cluster_extensions_are_a_feature() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+resource "azurerm_kubernetes_cluster" "k" {
+  name = "k"
+}
+resource "azurerm_kubernetes_cluster_extension" "flux" {
+  name           = "flux"
+  cluster_id     = azurerm_kubernetes_cluster.k.id
+  extension_type = "microsoft.flux"
+}
+"#,
+    )]);
+    let f: Vec<&str> = m.clusters[0]
+        .features
+        .iter()
+        .map(|f| f.0.as_str())
+        .collect();
+    assert_eq!(f, ["extensions"]);
+}
