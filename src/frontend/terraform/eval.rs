@@ -1706,35 +1706,29 @@ fn loose_eq(a: &V, b: &V) -> bool {
 
 fn get_attr(v: V, name: &str) -> V {
     match v {
-        V::Map(mut m, origin) => match m.remove(name) {
-            // An unknown name of a resource is still that resource's name:
-            // `virtual_network_name = azurerm_virtual_network.x.name` links.
-            Some(V::Unknown(_)) if name == "name" && origin.is_some() => match origin {
-                Some(o) => V::Ref {
-                    key: o.key,
-                    rtype: o.rtype,
-                    path: if o.path.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{}.{name}", o.path)
-                    },
+        V::Map(mut m, origin) => {
+            let found = m.remove(name);
+            let Some(o) = origin else {
+                return found.unwrap_or_else(|| V::error(format!("no attribute `{name}`")));
+            };
+            let as_ref = |o: Box<Origin>| V::Ref {
+                key: o.key,
+                rtype: o.rtype,
+                path: if o.path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{}.{name}", o.path)
                 },
-                None => V::error("unreachable"),
-            },
-            Some(x) => x,
-            None => match origin {
-                Some(o) => V::Ref {
-                    key: o.key,
-                    rtype: o.rtype,
-                    path: if o.path.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{}.{name}", o.path)
-                    },
-                },
-                None => V::error(format!("no attribute `{name}`")),
-            },
-        },
+            };
+            match found {
+                // An unknown name of a resource still names that resource:
+                // `virtual_network_name = azurerm_virtual_network.x.name` links.
+                Some(V::Unknown(_)) if name == "name" => as_ref(o),
+                Some(x) => x,
+                // Not written: computed by Azure.
+                None => as_ref(o),
+            }
+        }
         V::Ref { key, rtype, path } => V::Ref {
             key,
             rtype,
