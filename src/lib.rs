@@ -3,15 +3,204 @@
 //! Pipeline, in one direction:
 //! discover → frontend (per format) → model → link → eval → checks → render.
 
+pub mod baseline;
 pub mod catalog;
 pub mod checks;
 pub mod config;
 pub mod discover;
 pub mod endpoints;
 pub mod eval;
+pub mod explain;
 pub mod finding;
 pub mod frontend;
 pub mod link;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;
+
+use catalog::Catalog;
+use checks::Overrides;
+use discover::{DiscoverOptions, FileKind};
+use finding::Report;
+use frontend::FrontendOptions;
+use model::Model;
+use source::Sources;
+use std::path::PathBuf;
+
+/// Everything a run needs, as the command line and config decide it.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    /// Catalog revision: `current` or `2020-01`.
+    pub catalog: String,
+    /// `--rules DIR`: load the catalog from a folder instead of the embedded one.
+    pub rules_dir: Option<PathBuf>,
+    pub overrides: Overrides,
+    pub exclude: Vec<String>,
+    pub frontend: FrontendOptions,
+    /// The configuration file's content (`Config::default()` when none).
+    pub config: config::Config,
+}
+
+/// An error of the tool itself (usage, I/O): exit code 2.
+#[derive(Debug)]
+pub struct ToolError(pub String);
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ToolError {}
+
+/// The parsed repository: sources, the merged model and the catalog.
+#[derive(Debug)]
+pub struct Analysis {
+    pub sources: Sources,
+    pub model: Model,
+    pub catalog: Catalog,
+    pub files: usize,
+}
+
+pub fn load_catalog(opts: &Options) -> Result<Catalog, ToolError> {
+    let rev = if opts.catalog.is_empty() {
+        "current"
+    } else {
+        opts.catalog.as_str()
+    };
+    match &opts.rules_dir {
+        Some(dir) => catalog::load_dir(dir, rev),
+        None => catalog::load(rev),
+    }
+    .map_err(|e| ToolError(format!("catalog: {e}")))
+}
+
+/// Discover the files and run every frontend (in parallel) into one model.
+pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let d = discover::discover(
+        &paths,
+        &DiscoverOptions {
+            exclude: opts.exclude.clone(),
+            max_file_size: opts.frontend.limits.max_file_size,
+        },
+    )
+    .map_err(ToolError)?;
+    let catalog = load_catalog(opts)?;
+    let mut fopts = opts.frontend.clone();
+    if fopts.root.as_os_str().is_empty() {
+        fopts.root = common_root(&paths);
+    }
+    let ids = |k: FileKind| d.of_kind(k).collect::<Vec<_>>();
+    let (plans, mut templates, params, nsgs, k8s, bicep, bicepparams) = (
+        ids(FileKind::TerraformPlan),
+        ids(FileKind::ArmTemplate),
+        ids(FileKind::ArmParameters),
+        ids(FileKind::NsgExport),
+        ids(FileKind::K8sManifest),
+        ids(FileKind::Bicep),
+        ids(FileKind::BicepParam),
+    );
+    let src = &d.sources;
+    // A compiled `main.json` next to its `main.bicep` is read once, from the Bicep.
+    let compiled = frontend::bicep::compiled_from_bicep(src, &bicep, &templates);
+    templates.retain(|t| !compiled.contains(t));
+    let ((tf, arm), ((nsg, k), bic)) = rayon::join(
+        || {
+            rayon::join(
+                || frontend::terraform::load(src, &d.tf_modules, &plans, &fopts),
+                || frontend::arm::load(src, &templates, &params, &fopts),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || frontend::nsg::load(src, &nsgs),
+                        || frontend::k8s::load(src, &k8s),
+                    )
+                },
+                || frontend::bicep::load(src, &bicep, &bicepparams, &fopts),
+            )
+        },
+    );
+    let mut model = Model::default();
+    for m in [tf, arm, nsg, k, bic] {
+        model.merge(m);
+    }
+    model.findings.extend(d.findings);
+    let files = d.sources.len();
+    Ok(Analysis {
+        sources: d.sources,
+        model,
+        catalog,
+        files,
+    })
+}
+
+/// Run the whole pipeline: findings sorted by file, line, column and code.
+pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
+    let a = analyse(opts)?;
+    let (mut findings, clusters) = checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides);
+    findings.extend(a.model.findings.iter().cloned());
+    // Inline suppressions first, so one for a code the config turns off still counts as used.
+    let mut findings = suppress::apply(findings, &a.sources);
+    opts.config.apply(&mut findings, &a.sources);
+    sort_findings(&mut findings, &a.sources);
+    Ok((
+        Report {
+            findings,
+            files: a.files,
+            clusters,
+        },
+        a.sources,
+    ))
+}
+
+/// Sort by file path, position, code and message, and drop exact duplicates.
+pub fn sort_findings(findings: &mut Vec<finding::Finding>, sources: &Sources) {
+    findings.sort_by(|a, b| {
+        let (pa, pb) = (a.primary(), b.primary());
+        sources
+            .get(pa.span.file)
+            .display
+            .cmp(&sources.get(pb.span.file).display)
+            .then(pa.span.range.start.cmp(&pb.span.range.start))
+            .then(a.code.cmp(&b.code))
+            .then(a.message.cmp(&b.message))
+    });
+    findings.dedup();
+}
+
+/// The deepest folder containing every scanned path.
+fn common_root(paths: &[PathBuf]) -> PathBuf {
+    let abs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            if p.is_file() {
+                p.parent().map(|x| x.to_path_buf()).unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .collect();
+    let Some(first) = abs.first() else {
+        return PathBuf::from(".");
+    };
+    let mut root = first.clone();
+    for p in &abs[1..] {
+        while !p.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    root
+}

@@ -1,7 +1,24 @@
 //! Checks: one small module per finding code. They read the linked model and
 //! the evaluation, never JSON or HCL.
 
-use crate::catalog::Cloud;
+pub mod asymmetric_routing;
+pub mod black_hole;
+pub mod broad_rule;
+pub mod dns_proxy;
+pub mod fix;
+pub mod internal_traffic;
+pub mod missing_endpoint;
+pub mod udr_default_route;
+pub mod unresolved;
+
+use crate::catalog::{Catalog, Cloud, Level};
+use crate::eval::flow::Evaluator;
+use crate::eval::requirements::{ClusterPlan, Mode, plan_cluster, plan_nsg};
+use crate::eval::{Decider, Outcome, Verdict};
+use crate::finding::{ClusterSummary, Finding, Hop, Label, RequirementVerdict};
+use crate::link::{ApplianceLink, Link, Linked, decl_name};
+use crate::model::Model;
+use crate::source::Sources;
 
 /// What the command line and the config say about clusters when the code
 /// does not (or to override it).
@@ -13,4 +30,361 @@ pub struct Overrides {
     pub location: Option<String>,
     /// `--features`: added to what the code shows.
     pub features: Vec<String>,
+    /// Config `defaults.cloud`: used when the code does not say.
+    pub default_cloud: Option<Cloud>,
+    /// Config `defaults.location`: used when the code does not say.
+    pub default_location: Option<String>,
+    /// Config `clusters.<name>`: per-cluster defaults (their `cloud`,
+    /// `location` and `features`; nested `clusters` are ignored).
+    pub clusters: std::collections::BTreeMap<String, Overrides>,
+}
+
+impl Overrides {
+    /// The overrides for one cluster: the command line's `cloud` and
+    /// `location` still win over the code; the cluster's own config entry
+    /// replaces the defaults; features add up.
+    pub fn for_cluster(&self, name: &str) -> Overrides {
+        let mut o = Overrides {
+            cloud: self.cloud,
+            location: self.location.clone(),
+            features: self.features.clone(),
+            default_cloud: self.default_cloud,
+            default_location: self.default_location.clone(),
+            clusters: Default::default(),
+        };
+        if let Some(c) = self.clusters.get(name) {
+            o.default_cloud = c.default_cloud.or(c.cloud).or(o.default_cloud);
+            o.default_location = c
+                .default_location
+                .clone()
+                .or(c.location.clone())
+                .or(o.default_location);
+            for f in &c.features {
+                if !o.features.contains(f) {
+                    o.features.push(f.clone());
+                }
+            }
+        }
+        o
+    }
+}
+
+/// The evaluation of one requirement from one source.
+#[derive(Clone, Debug)]
+pub struct Evaluated<'m> {
+    /// Index into the plan's `requirements`.
+    pub req: usize,
+    /// Index into the plan's `sources`.
+    pub source: usize,
+    /// One per flow of the requirement.
+    pub outcomes: Vec<Outcome<'m>>,
+}
+
+impl<'m> Evaluated<'m> {
+    /// The outcome that stands for the requirement: a denied flow first,
+    /// then an unknown one, else the first.
+    pub fn worst(&self) -> Option<&Outcome<'m>> {
+        self.outcomes
+            .iter()
+            .find(|o| o.verdict == Verdict::Denied)
+            .or_else(|| self.outcomes.iter().find(|o| o.verdict == Verdict::Unknown))
+            .or_else(|| self.outcomes.first())
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        self.worst().map(|o| o.verdict).unwrap_or(Verdict::Unknown)
+    }
+}
+
+/// Everything the checks read.
+pub struct Ctx<'a, 'm> {
+    pub model: &'m Model,
+    pub sources: &'a Sources,
+    pub catalog: &'a Catalog,
+    pub linked: &'a Linked<'m>,
+    pub eval: &'a Evaluator<'a, 'm>,
+    pub plans: Vec<ClusterPlan<'m>>,
+    /// Per plan, every (requirement, source) evaluation.
+    pub results: Vec<Vec<Evaluated<'m>>>,
+}
+
+/// Plan every cluster (or, with no cluster at all, every NSG standing for a
+/// node subnet) and evaluate its requirements.
+pub fn analyse<'a, 'm>(
+    model: &'m Model,
+    sources: &'a Sources,
+    catalog: &'a Catalog,
+    overrides: &Overrides,
+    linked: &'a Linked<'m>,
+    eval: &'a Evaluator<'a, 'm>,
+) -> Ctx<'a, 'm> {
+    let mut plans: Vec<ClusterPlan<'m>> = model
+        .clusters
+        .iter()
+        .map(|c| plan_cluster(linked, catalog, overrides, c))
+        .collect();
+    if model.clusters.is_empty() {
+        plans.extend(
+            model
+                .nsgs
+                .iter()
+                .map(|n| plan_nsg(linked, catalog, overrides, n)),
+        );
+    }
+    let results = plans
+        .iter()
+        .map(|p| {
+            if p.mode != Mode::Checked {
+                return vec![];
+            }
+            let mut out = vec![];
+            for (ri, r) in p.requirements.iter().enumerate() {
+                for (si, s) in p.sources.iter().enumerate() {
+                    out.push(Evaluated {
+                        req: ri,
+                        source: si,
+                        outcomes: r.flows.iter().map(|f| eval.eval(s, f)).collect(),
+                    });
+                }
+            }
+            out
+        })
+        .collect();
+    Ctx {
+        model,
+        sources,
+        catalog,
+        linked,
+        eval,
+        plans,
+        results,
+    }
+}
+
+/// Run every check. Findings come back unsorted and unfiltered; one
+/// summary per cluster.
+pub fn run(
+    model: &Model,
+    sources: &Sources,
+    catalog: &Catalog,
+    overrides: &Overrides,
+) -> (Vec<Finding>, Vec<ClusterSummary>) {
+    let linked = Linked::new(model);
+    let eval = Evaluator::new(&linked, catalog);
+    let ctx = analyse(model, sources, catalog, overrides, &linked, &eval);
+    let mut out = vec![];
+    for p in &ctx.plans {
+        out.extend(p.notes.iter().cloned());
+    }
+    missing_endpoint::check(&ctx, &mut out);
+    internal_traffic::check(&ctx, &mut out);
+    black_hole::check(&ctx, &mut out);
+    dns_proxy::check(&ctx, &mut out);
+    asymmetric_routing::check(&ctx, &mut out);
+    udr_default_route::check(&ctx, &mut out);
+    broad_rule::check(&ctx, &mut out);
+    unresolved::check(&ctx, &mut out);
+    let summaries = summaries(&ctx);
+    (out, summaries)
+}
+
+/// A short description of what decided a flow.
+pub fn decider_text(d: &Decider) -> String {
+    match d {
+        Decider::NsgRule { nsg, rule } => format!(
+            "NSG `{}` rule `{}`",
+            decl_name(&nsg.decl),
+            decl_name(&rule.decl)
+        ),
+        Decider::NsgDefault { nsg, name } => {
+            format!("NSG `{}` default rule `{name}`", decl_name(&nsg.decl))
+        }
+        Decider::BlackHole { why, .. } => why.clone(),
+        Decider::SystemRoute { text } => text.clone(),
+        Decider::UdrWithoutDefault { subnet } => format!(
+            "subnet `{}` has no `0.0.0.0/0` route under `userDefinedRouting`",
+            decl_name(&subnet.decl)
+        ),
+        Decider::FirewallRule {
+            firewall,
+            policy,
+            collection,
+            rule,
+            ..
+        } => format!(
+            "rule `{}` in collection `{}` of {}",
+            decl_name(&rule.decl),
+            decl_name(&collection.decl),
+            match policy {
+                Some(p) => format!("firewall policy `{}`", decl_name(&p.decl)),
+                None => format!("firewall `{}`", decl_name(&firewall.decl)),
+            }
+        ),
+        Decider::FirewallDefault { firewall, policy } => match policy {
+            Some(p) => format!("firewall policy `{}` (no rule matches)", decl_name(&p.decl)),
+            None => format!("firewall `{}` (no rule matches)", decl_name(&firewall.decl)),
+        },
+        Decider::Internet { .. } => "the Internet route".into(),
+        Decider::VnetLocal => "the virtual network".into(),
+        Decider::Undecided => "nothing certain".into(),
+    }
+}
+
+fn summaries(ctx: &Ctx) -> Vec<ClusterSummary> {
+    let mut out = vec![];
+    for (pi, p) in ctx.plans.iter().enumerate() {
+        if p.cluster.is_none() {
+            continue;
+        }
+        let results = ctx.results.get(pi).map(Vec::as_slice).unwrap_or(&[]);
+        let mut blocking: Vec<crate::source::Span> = vec![];
+        let mut verdicts = vec![];
+        for (ri, r) in p.requirements.iter().enumerate() {
+            // The first source stands for the cluster in the summary; a
+            // requirement is as bad as its worst source.
+            let evs: Vec<&Evaluated> = results.iter().filter(|e| e.req == ri).collect();
+            let worst = evs
+                .iter()
+                .find(|e| e.verdict() == Verdict::Denied)
+                .or_else(|| evs.iter().find(|e| e.verdict() == Verdict::Unknown))
+                .or_else(|| evs.first());
+            let (verdict, decided_by) = match worst.and_then(|e| e.worst()) {
+                Some(o) => {
+                    let span = o.decider.span();
+                    if o.verdict == Verdict::Denied {
+                        blocking.extend(span.clone());
+                    }
+                    (
+                        o.verdict,
+                        span.map(|s| Label {
+                            span: s,
+                            message: decider_text(&o.decider),
+                            primary: true,
+                        }),
+                    )
+                }
+                None => (Verdict::Unknown, None),
+            };
+            verdicts.push(RequirementVerdict {
+                requirement: r.entry.id.clone(),
+                endpoint: r.endpoint.clone(),
+                level: match r.entry.level {
+                    Level::Required => "required".into(),
+                    Level::Recommended => "recommended".into(),
+                },
+                verdict,
+                decided_by,
+                source: Some(r.entry.source.clone()),
+            });
+        }
+        let path = p
+            .sources
+            .first()
+            .map(|s| path_hops(ctx, s, &blocking))
+            .unwrap_or_default();
+        out.push(ClusterSummary {
+            name: p.name.clone(),
+            span: p.span.clone(),
+            source: p.sources.first().map(|s| s.name.clone()),
+            path,
+            verdicts,
+        });
+    }
+    out
+}
+
+/// The hops of a source's default path (for `0.0.0.0/0`).
+pub fn path_hops(
+    ctx: &Ctx,
+    s: &crate::eval::flow::SourcePath,
+    blocking: &[crate::source::Span],
+) -> Vec<Hop> {
+    let blocks = |sp: &crate::source::Span| {
+        blocking.iter().any(|b| {
+            b.file == sp.file && b.range.start >= sp.range.start && b.range.end <= sp.range.end
+        })
+    };
+    let mut hops = vec![];
+    if let Some(sub) = s.subnet {
+        hops.push(Hop {
+            kind: "subnet".into(),
+            name: s.name.clone(),
+            span: Some(sub.decl.span.clone()),
+            blocking: false,
+        });
+    }
+    if let Link::Found((n, _)) = &s.nsg {
+        hops.push(Hop {
+            kind: "nsg".into(),
+            name: decl_name(&n.decl),
+            span: Some(n.decl.span.clone()),
+            blocking: blocks(&n.decl.span),
+        });
+    }
+    let mut firewall = None;
+    if let Link::Found((rt, _)) = &s.route_table {
+        hops.push(Hop {
+            kind: "route-table".into(),
+            name: decl_name(&rt.decl),
+            span: Some(rt.decl.span.clone()),
+            blocking: blocks(&rt.decl.span),
+        });
+        for m in &s.routes {
+            let r = m.item;
+            let default = r
+                .address_prefix
+                .value
+                .known()
+                .is_some_and(|p| crate::eval::route::is_default_prefix(p));
+            if default {
+                match ctx.linked.appliance(r) {
+                    ApplianceLink::Firewall(h) => firewall = Some(h.firewall),
+                    _ => {
+                        if r.next_hop_type
+                            .value
+                            .known()
+                            .is_some_and(|t| t.eq_ignore_ascii_case("VirtualAppliance"))
+                        {
+                            hops.push(Hop {
+                                kind: "appliance".into(),
+                                name: r
+                                    .next_hop_ip
+                                    .as_ref()
+                                    .and_then(|a| a.value.known().cloned())
+                                    .unwrap_or_else(|| "?".into()),
+                                span: Some(r.decl.span.clone()),
+                                blocking: blocks(&r.decl.span),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(fw) = firewall {
+        hops.push(Hop {
+            kind: "firewall".into(),
+            name: decl_name(&fw.decl),
+            span: Some(fw.decl.span.clone()),
+            blocking: blocks(&fw.decl.span),
+        });
+        if let Some(st) = ctx.eval.setup_of(fw) {
+            for p in &st.chain {
+                hops.push(Hop {
+                    kind: "firewall-policy".into(),
+                    name: decl_name(&p.decl),
+                    span: Some(p.decl.span.clone()),
+                    blocking: blocks(&p.decl.span)
+                        || ctx.linked.rcgs(p).iter().any(|g| blocks(&g.item.decl.span)),
+                });
+            }
+        }
+    }
+    hops.push(Hop {
+        kind: "internet".into(),
+        name: "Internet".into(),
+        span: None,
+        blocking: false,
+    });
+    hops
 }

@@ -1,0 +1,4 @@
+using './main.bicep'
+
+param prefix = 'contoso'
+param location = 'westeurope'
