@@ -94,3 +94,8 @@ resource "azurerm_kubernetes_cluster" "aks" {
     outbound_type  = "userDefinedRouting"
   }
 }
+
+resource "azurerm_subnet_route_table_association" "aks" {
+  subnet_id      = azurerm_subnet.aks.id
+  route_table_id = azurerm_route_table.aks.id
+}
