@@ -13,7 +13,9 @@
 //! the value comes from a plan and the attribute is not written.
 
 mod eval;
+mod expr;
 mod funcs;
+mod modules;
 mod parse;
 mod plan;
 mod resources;
@@ -135,7 +137,7 @@ fn load_inner(
             else {
                 continue;
             };
-            if eval::is_local_source(&prog, &m.dir, &src) {
+            if modules::is_local_source(&prog, &m.dir, &src) {
                 if let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src))) {
                     if t != i {
                         called.insert(t);

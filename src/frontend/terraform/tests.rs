@@ -372,7 +372,7 @@ fn plan_over_a_configuration_with_modules() {
 
 #[test]
 fn plan_references() {
-    use super::eval::reference_value;
+    use super::plan::reference_value;
     use super::value::V;
     match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0) {
         V::Ref { key, path, .. } => {
