@@ -86,6 +86,10 @@ pub struct Inst {
     pub condition: Option<Unk>,
     /// Root module only: values from tfvars and the command line.
     pub root_vars: BTreeMap<String, V>,
+    /// Qualifies keys when a scan has several root modules, whose Terraform
+    /// addresses would otherwise collide (`azurerm_subnet.internal` in two
+    /// unrelated configurations): the root folder, or empty.
+    pub root_tag: String,
     var_cache: HashMap<String, Slot>,
     local_cache: HashMap<String, Slot>,
     res_cache: HashMap<String, Slot>,
@@ -104,6 +108,7 @@ impl Inst {
             depth: 0,
             condition: None,
             root_vars: BTreeMap::new(),
+            root_tag: String::new(),
             var_cache: HashMap::new(),
             local_cache: HashMap::new(),
             res_cache: HashMap::new(),
@@ -148,6 +153,8 @@ pub struct Ev<'a> {
     /// The `configuration.root_module` of the plan read alone, to follow
     /// references through module outputs.
     pub plan_cfg: Option<&'a serde_json::Value>,
+    /// Root tag of the plan read alone (see [`Inst::root_tag`]).
+    pub plan_tag: String,
     /// Cluster extensions read: the cluster they name, and where.
     pub extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
 }
@@ -192,6 +199,7 @@ impl<'a> Ev<'a> {
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
             plan_cfg: None,
+            plan_tag: String::new(),
             extensions: vec![],
         }
     }
@@ -217,9 +225,11 @@ impl<'a> Ev<'a> {
 
     /// Create the root instance of module `src` with variables from tfvars
     /// files and the command line, in Terraform's precedence order.
-    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>) -> usize {
+    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>, tag: String) -> usize {
         let mi = self.insts.len();
-        self.insts.push(Inst::new(src, String::new()));
+        let mut inst = Inst::new(src, String::new());
+        inst.root_tag = tag;
+        self.insts.push(inst);
         // Each root module has its own evaluation budget.
         self.steps = 0;
         let m = &self.prog.mods[src];
@@ -657,8 +667,12 @@ impl<'a> Ev<'a> {
     // ------------------------------------------------------------ resources
 
     pub fn res_key(&self, mi: usize, addr: &str) -> ResKey {
-        let path = self.insts.get(mi).map(|i| i.path.as_str()).unwrap_or("");
-        ResKey::tf(path, addr)
+        let (tag, path) = self
+            .insts
+            .get(mi)
+            .map(|i| (i.root_tag.as_str(), i.path.as_str()))
+            .unwrap_or(("", ""));
+        ResKey::tf(&key_module(tag, path), addr)
     }
 
     /// A resource (or data source) as a value: an object, a list (`count`)
@@ -825,7 +839,7 @@ impl<'a> Ev<'a> {
             }
         }
         if v.body.is_none() {
-            return super::plan::plan_fallback(v, name, span, self.plan_cfg);
+            return super::plan::plan_fallback(v, name, span, self.plan_cfg, &self.plan_tag);
         }
         let a = written?;
         let val = self.eval(v.mi, &v.scope, &a.value);
@@ -1005,4 +1019,16 @@ fn data_arm_key(rtype: &str, m: &BTreeMap<String, V>) -> Option<ResKey> {
 /// A string key as Terraform writes it in addresses.
 fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// The module part of a Terraform key: the module path, qualified by the
+/// root tag when there is one (`infra/hub`, `infra/hub.module.net`).
+pub fn key_module(tag: &str, path: &str) -> String {
+    // `:` separates the module from the address in keys.
+    let tag = tag.replace(':', "_");
+    match (tag.is_empty(), path.is_empty()) {
+        (true, _) => path.to_string(),
+        (false, true) => tag,
+        (false, false) => format!("{tag}.{path}"),
+    }
 }

@@ -25,7 +25,7 @@ use crate::discover::TfModule;
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::{Model, ResKey, Unknown};
-use crate::source::{FileId, Sources, Span, normalize};
+use crate::source::{FileId, Sources, Span, display_path, normalize};
 use eval::{Children, Ev, Inst, Prog, Scope, View};
 use parse::{ModSrc, block_span};
 use resources::{Base, Reader};
@@ -157,15 +157,15 @@ fn load_inner(
         .collect();
 
     let mut ev = Ev::new(&prog, sources, opts);
-    let mut used_plans: HashSet<usize> = HashSet::new();
-    for src in 0..n_real {
-        if called.contains(&src) {
-            continue;
-        }
-        let pi = match_plan(&prog.mods[src], &plan_idx);
-        if let Some(p) = pi {
-            used_plans.insert(p);
-        }
+    let roots: Vec<(usize, Option<usize>)> = (0..n_real)
+        .filter(|src| !called.contains(src))
+        .map(|src| (src, match_plan(&prog.mods[src], &plan_idx)))
+        .collect();
+    let used_plans: HashSet<usize> = roots.iter().filter_map(|r| r.1).collect();
+    // Several configurations in one scan: their keys carry their folder, so
+    // equal addresses in unrelated configurations stay apart.
+    let tagged = roots.len() + plan_idx.len() - used_plans.len() > 1;
+    for (src, pi) in roots {
         let planned = pi
             .and_then(|p| plan_idx.get(p))
             .map(|p| {
@@ -175,11 +175,21 @@ fn load_inner(
                     .collect()
             })
             .unwrap_or_default();
-        let mi = ev.add_root(src, planned);
+        let tag = if tagged {
+            display_path(&prog.mods[src].dir)
+        } else {
+            String::new()
+        };
+        let mi = ev.add_root(src, planned, tag);
         build(&mut ev, mi, pi.and_then(|p| plan_idx.get(p)), &mut model, 0);
     }
     for (i, p) in plan_idx.iter().enumerate() {
         if !used_plans.contains(&i) {
+            ev.plan_tag = if tagged {
+                sources.get(p.file).display.clone()
+            } else {
+                String::new()
+            };
             build_plan_only(&mut ev, p, n_real, &mut model);
         }
     }
@@ -334,7 +344,7 @@ fn build_plan_only<'a>(
         let label = r.full.clone();
         let base = Base {
             tf_key: ResKey::tf(
-                &r.module,
+                &eval::key_module(&ev.plan_tag, &r.module),
                 r.full
                     .strip_prefix(&format!("{}.", r.module))
                     .unwrap_or(&r.full),

@@ -52,6 +52,11 @@ impl<'a> Ev<'a> {
             .map(|i| i.path.clone())
             .unwrap_or_default();
         let parent_cond = self.insts.get(mi).and_then(|i| i.condition.clone());
+        let parent_tag = self
+            .insts
+            .get(mi)
+            .map(|i| i.root_tag.clone())
+            .unwrap_or_default();
         let span = block_span(file, b);
         let reason = if !is_local_source(self.prog, &m.dir, &source) {
             let r = format!(
@@ -87,6 +92,7 @@ impl<'a> Ev<'a> {
                     }
                     let id = self.insts.len();
                     let mut inst = Inst::new(src, join_path(&parent_path, name, k));
+                    inst.root_tag = parent_tag.clone();
                     inst.parent = Some(mi);
                     inst.call = Some(at);
                     inst.call_scope = scope.clone();

@@ -231,6 +231,7 @@ pub fn plan_fallback(
     name: &str,
     span: Span,
     cfg_root: Option<&serde_json::Value>,
+    tag: &str,
 ) -> Option<(V, Span)> {
     if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
         if let Some(c) = e.get("constant_value") {
@@ -244,7 +245,7 @@ pub fn plan_fallback(
             .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
             .unwrap_or_default();
         if let Some(first) = refs.first() {
-            return Some((reference_value(&v.mpath, first, cfg_root, 0), span));
+            return Some((reference_value(&v.mpath, first, cfg_root, 0, tag), span));
         }
     }
     if v.unk.and_then(|u| u.get(name)).and_then(|x| x.as_bool()) == Some(true) {
@@ -262,10 +263,11 @@ pub fn reference_value(
     r: &str,
     cfg_root: Option<&serde_json::Value>,
     depth: usize,
+    tag: &str,
 ) -> V {
     let head = r.split(['.', '[']).next().unwrap_or("");
     if head == "module" && depth < 16 {
-        if let Some(v) = through_module_output(mpath, r, cfg_root, depth) {
+        if let Some(v) = through_module_output(mpath, r, cfg_root, depth, tag) {
             return v;
         }
     }
@@ -309,7 +311,7 @@ pub fn reference_value(
         .next()
         .unwrap_or("")
         .to_string();
-    let key = ResKey::tf(mpath, &addr);
+    let key = ResKey::tf(&super::eval::key_module(tag, mpath), &addr);
     if path.is_empty() {
         return V::Map(
             BTreeMap::new(),
@@ -334,6 +336,7 @@ fn through_module_output(
     r: &str,
     cfg_root: Option<&serde_json::Value>,
     depth: usize,
+    tag: &str,
 ) -> Option<V> {
     let mut parts = r.split('.');
     let _ = parts.next();
@@ -363,5 +366,5 @@ fn through_module_output(
         return Some(V::from_json(c, 0));
     }
     let first = expr.get("references")?.as_array()?.first()?.as_str()?;
-    Some(reference_value(&inner, first, cfg_root, depth + 1))
+    Some(reference_value(&inner, first, cfg_root, depth + 1, tag))
 }

@@ -374,7 +374,7 @@ fn plan_over_a_configuration_with_modules() {
 fn plan_references() {
     use super::plan::reference_value;
     use super::value::V;
-    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0) {
+    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0, "") {
         V::Ref { key, path, .. } => {
             assert_eq!(key, ResKey::tf("", "azurerm_subnet.nodes[\"a\"]"));
             assert_eq!(path, "id");
@@ -386,6 +386,7 @@ fn plan_references() {
         "azurerm_firewall.f.ip_configuration[0].private_ip_address",
         None,
         0,
+        "",
     ) {
         V::Ref { key, path, .. } => {
             assert_eq!(key, ResKey::tf("module.m", "azurerm_firewall.f"));
@@ -394,7 +395,7 @@ fn plan_references() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        reference_value("", "var.x", None, 0),
+        reference_value("", "var.x", None, 0, ""),
         V::Unknown(_)
     ));
 }
@@ -676,4 +677,27 @@ resource "azurerm_kubernetes_cluster_extension" "flux" {
         .map(|f| f.0.as_str())
         .collect();
     assert_eq!(f, ["extensions"]);
+}
+
+#[test]
+fn separate_configurations_keep_their_keys_apart() {
+    let tf = |cidr: &str| {
+        format!(
+            "resource \"azurerm_subnet\" \"internal\" {{\n  name = \"internal\"\n  address_prefixes = [\"{cidr}\"]\n}}\n\
+             resource \"azurerm_subnet_route_table_association\" \"a\" {{\n  subnet_id = azurerm_subnet.internal.id\n  route_table_id = \"/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/routeTables/rt\"\n}}\n"
+        )
+    };
+    let (a, b) = (tf("10.1.0.0/24"), tf("10.2.0.0/24"));
+    let (_, m) = model_of(&[("a/main.tf", &a), ("b/main.tf", &b)]);
+    let keys: Vec<&ResKey> = m.subnets.iter().map(|s| &s.decl.keys[0]).collect();
+    assert_eq!(
+        keys,
+        [
+            &ResKey::tf("mem/a", "azurerm_subnet.internal"),
+            &ResKey::tf("mem/b", "azurerm_subnet.internal")
+        ]
+    );
+    // Labels stay Terraform addresses; links stay inside their configuration.
+    assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.internal");
+    assert_eq!(known(&m.associations[1].subnet), *keys[1]);
 }
