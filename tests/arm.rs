@@ -742,3 +742,36 @@ fn cluster_extensions_turn_on_the_extensions_feature() {
         .collect();
     assert_eq!(f, vec![("extensions", true), ("extensions", true)]);
 }
+
+#[test]
+fn parameters_option_with_a_file_outside_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("prod.parameters.json");
+    std::fs::write(&pf, r#"{"parameters": {"Prefix": {"value": "cli"}}}"#).unwrap();
+    let opts = FrontendOptions {
+        parameters: vec![pf],
+        ..Default::default()
+    };
+    let l = load_dir("arm-hand-written", &opts);
+    let m = &l.model;
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    // --parameters wins over the paired parameter file.
+    assert_eq!(
+        m.vnets[0].decl.label,
+        "Microsoft.Network/virtualNetworks 'cli-vnet'"
+    );
+    // The value points at the parameter's declaration.
+    let fw = &m.firewalls[0];
+    assert_eq!(fw.decl.label, "Microsoft.Network/azureFirewalls 'cli-fw'");
+    let missing = FrontendOptions {
+        parameters: vec![dir.path().join("nope.json")],
+        ..Default::default()
+    };
+    let l = load_dir("arm-hand-written", &missing);
+    assert_eq!(l.model.findings.len(), 1);
+    assert!(
+        l.model.findings[0]
+            .message
+            .starts_with("cannot read parameters file")
+    );
+}
