@@ -293,7 +293,10 @@ fn load_here(
     let evs = ctx.out.take();
     let mut m = Model::default();
     resources::map(&evs, &mut m);
-    dedup_model(&mut m);
+    // Only several instances of one template can repeat a resource exactly.
+    if docs.iter().any(|d| d.2.len() > 1) {
+        dedup_model(&mut m);
+    }
     model.merge(m);
     model.findings.extend(ctx.findings.take());
     dedup_findings(&mut model.findings);
