@@ -874,6 +874,12 @@ fn walk_one(
             Val::Unknown(w) => {
                 condition = Some(Unknown::new(format!("condition is unknown: {}", w.reason)))
             }
+            Val::Ref(r) => {
+                condition = Some(Unknown::new(format!(
+                    "condition reads `{}`, known only after deployment",
+                    r.target
+                )))
+            }
             other => {
                 condition = Some(Unknown::new(format!(
                     "condition is a {}, not a bool",
