@@ -435,6 +435,17 @@ fn nested_deployments_outer_and_linked() {
             .ends_with("modules/routes.json")
     );
     assert_eq!(known(&rt.routes[0].next_hop_type), "Internet");
+    assert_eq!(
+        at(s, &rt.routes[0].next_hop_type.span),
+        (16, 74, "\"Internet\"".into())
+    );
+    // The name comes from the parameter passed in by the parent.
+    let name = rt.decl.name.as_ref().unwrap();
+    assert_eq!(name.value, "rt-hub");
+    assert_eq!(
+        at(s, &name.span),
+        (10, 15, "\"[parameters('tableName')]\"".into())
+    );
     // The remote link is a note at the link.
     assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
     let f = &m.findings[0];
@@ -467,6 +478,15 @@ fn one_instance_per_parameter_file() {
     assert_eq!(
         known(pool.subnet.as_ref().unwrap()),
         key("arm:microsoft.network/virtualnetworks/vnet-prod/subnets/nodes")
+    );
+    // The subnet id is written in the prod parameter file.
+    let (line, col, _) = at(&l.sources, &pool.subnet.as_ref().unwrap().span);
+    assert_eq!((line, col), (6, 28));
+    assert!(
+        l.sources
+            .get(pool.subnet.as_ref().unwrap().span.file)
+            .display
+            .ends_with("aks.parameters.prod.json")
     );
 }
 
