@@ -444,7 +444,7 @@ fn nested_deployments_outer_and_linked() {
     assert_eq!(name.value, "rt-hub");
     assert_eq!(
         at(s, &name.span),
-        (10, 15, "\"[parameters('tableName')]\"".into())
+        (11, 15, "\"[parameters('tableName')]\"".into())
     );
     // The remote link is a note at the link.
     assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
