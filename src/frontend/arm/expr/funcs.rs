@@ -699,7 +699,7 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
             let start = tri!(want_int(name, &args[1]));
             let len = match args.get(2) {
                 Some(l) => tri!(want_int(name, l)),
-                None => s.len() as i64 - start,
+                None => (s.len() as i64).saturating_sub(start),
             };
             if start < 0 || len < 0 || start.saturating_add(len) > s.len() as i64 {
                 return Val::error("substring(): range is out of the string");
