@@ -58,8 +58,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             if req.entry.level != Level::Required {
                 continue;
             }
-            // Unknown values are AEL008's: only a broad allow is at stake here.
-            if o.doubts.iter().any(|d| matches!(d, Doubt::Value(_))) {
+            // Other doubts are AEL008's: here a broad allow is the only one.
+            if o.doubts.iter().any(|d| !matches!(d, Doubt::Broad { .. })) {
                 continue;
             }
             let (span, rule_name, policy) = match &o.decider {

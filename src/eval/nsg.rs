@@ -234,9 +234,16 @@ pub fn eval_nsg<'m>(
         }
     }
     known.sort_by_key(|(p, _)| *p);
-    let has_defaults = rules.iter().any(|m| m.item.is_default);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
     // A rule whose priority is unknown may come before any other: it is an
     // uncertain candidate placed first.
     let ordered = unordered
@@ -274,6 +281,7 @@ pub fn eval_nsg<'m>(
                 "may match"
             }
         );
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
         cands.push(Candidate {
             tri,
             action,
@@ -287,7 +295,7 @@ pub fn eval_nsg<'m>(
             doubts,
         });
     }
-    if !has_defaults {
+    {
         let dest = dest_addr(flow);
         for (n, prio, tag, action) in [
             (
@@ -298,6 +306,9 @@ pub fn eval_nsg<'m>(
             ),
             ("AllowInternetOutBound", 65001, "Internet", Verdict::Allowed),
         ] {
+            if listed(n) {
+                continue;
+            }
             let mut doubts = vec![];
             let tri = match &dest {
                 Ok(d) => addr_covers(&AddrPat::Tag(tag.into()), d, Place::Nsg, scope),
@@ -306,6 +317,7 @@ pub fn eval_nsg<'m>(
                     Tri::Maybe
                 }
             };
+            keys.push(prio as u64 + 1);
             cands.push(Candidate {
                 tri,
                 action,
@@ -342,7 +354,7 @@ pub fn eval_nsg<'m>(
         ),
         doubts: vec![],
     };
-    first_match(cands, default)
+    first_match(by_priority(keys, cands), default)
 }
 
 pub fn effect_of(tri: Tri, action: Verdict) -> Effect {
@@ -427,8 +439,15 @@ pub fn eval_nsg_packet<'m>(
     // Unknown priorities first (they may come before anything), then ascending.
     ordered.sort_by_key(|(p, _)| p.map(|x| x as u64 + 1).unwrap_or(0));
     let name = decl_name(&nsg.decl);
-    let has_defaults = rules.iter().any(|m| m.item.is_default);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
     let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
     for (prio, m) in ordered {
         let r = m.item;
         let mut tri = packet_rule_matches(r, p, scope);
@@ -436,6 +455,7 @@ pub fn eval_nsg_packet<'m>(
             tri = Tri::Maybe;
         }
         let action = super::action_of(&r.access.value);
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
         cands.push(Candidate {
             tri,
             action,
@@ -449,7 +469,7 @@ pub fn eval_nsg_packet<'m>(
             doubts: vec![],
         });
     }
-    if !has_defaults {
+    {
         let vnet = AddrPat::Tag("VirtualNetwork".into());
         let both_vnet = addr_covers(&vnet, &DestAddr::Ip(p.src), Place::Nsg, scope)
             .and(addr_covers(&vnet, &DestAddr::Ip(p.dst), Place::Nsg, scope));
@@ -480,6 +500,14 @@ pub fn eval_nsg_packet<'m>(
             "AllowVnetOutBound"
         };
         for (n, tri) in [(first, both_vnet), second] {
+            if listed(n) {
+                continue;
+            }
+            keys.push(if n.starts_with("AllowVnet") {
+                65001
+            } else {
+                65002
+            });
             cands.push(Candidate {
                 tri,
                 action: Verdict::Allowed,
@@ -500,7 +528,7 @@ pub fn eval_nsg_packet<'m>(
         "DenyAllOutBound"
     };
     first_match(
-        cands,
+        by_priority(keys, cands),
         Candidate {
             tri: Tri::Yes,
             action: Verdict::Denied,
@@ -514,4 +542,11 @@ pub fn eval_nsg_packet<'m>(
             doubts: vec![],
         },
     )
+}
+
+/// Candidates in priority order (stable: equal keys keep their order).
+fn by_priority<'m>(keys: Vec<u64>, cands: Vec<Candidate<'m>>) -> Vec<Candidate<'m>> {
+    let mut v: Vec<(u64, Candidate<'m>)> = keys.into_iter().zip(cands).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v.into_iter().map(|(_, c)| c).collect()
 }
