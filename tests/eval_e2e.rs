@@ -34,6 +34,7 @@ fn errors_and_codes(name: &str) -> (Vec<Code>, Vec<Code>) {
 fn clean_configurations_have_no_error() {
     for name in [
         "eval-policy-clean",
+        "eval-arm-policy-clean",
         "eval-policy-public-clean",
         "eval-classic-fqdn-tag-clean",
         "eval-udr-clean",
@@ -64,6 +65,7 @@ fn failing_configurations_report_their_codes() {
     use Code::*;
     let table: &[(&str, &[Code], Code)] = &[
         ("eval-policy-missing-mcr", &[AEL001], AEL001),
+        ("eval-arm-missing-mcr", &[AEL001], AEL001),
         ("eval-policy-parent-deny", &[AEL001], AEL001),
         ("eval-custom-dns-blocked", &[AEL001], AEL001),
         ("eval-black-hole-none", &[AEL004], AEL004),
@@ -81,5 +83,51 @@ fn failing_configurations_report_their_codes() {
         e.dedup();
         assert_eq!(&e, want_errors, "{name}");
         assert!(all.contains(must_have), "{name}: {all:?}");
+    }
+}
+
+/// The fix is written in the language of the file the primary label is in.
+#[test]
+fn fixes_in_the_files_own_language() {
+    for (name, file, line, column, needle) in [
+        (
+            "eval-arm-missing-mcr",
+            "azuredeploy.json",
+            88,
+            11,
+            "\"ruleType\": \"ApplicationRule\"",
+        ),
+        (
+            "eval-policy-missing-mcr",
+            "main.tf",
+            84,
+            3,
+            "destination_fqdns = [\"mcr.microsoft.com\"]",
+        ),
+    ] {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(name);
+        let opts = Options {
+            paths: vec![dir],
+            catalog: "current".into(),
+            ..Default::default()
+        };
+        let (report, sources) = lint(&opts).unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::AEL001)
+            .unwrap_or_else(|| panic!("{name}: no AEL001"));
+        let p = f.primary();
+        let (l, c, _, _) = sources.span_lines(&p.span);
+        assert!(sources.get(p.span.file).display.ends_with(file), "{name}");
+        assert_eq!((l, c), (line, column), "{name}");
+        let help = f.help.as_deref().unwrap_or("");
+        assert!(help.contains(needle), "{name}: {help}");
+        assert_eq!(
+            f.endpoint.as_ref().map(|e| e.destination.as_str()),
+            Some("mcr.microsoft.com")
+        );
     }
 }
