@@ -38,6 +38,8 @@ fn clean_configurations_have_no_error() {
         "eval-policy-public-clean",
         "eval-classic-fqdn-tag-clean",
         "eval-udr-clean",
+        "eval-ip-groups-clean",
+        "eval-dns-proxy-inherited-clean",
         "eval-china-clean",
         "eval-gov-clean",
         "eval-nsg-vnet-quirk-clean",
@@ -74,6 +76,8 @@ fn failing_configurations_report_their_codes() {
         ("eval-internal-deny", &[AEL003], AEL003),
         ("eval-internal-route", &[AEL003], AEL003),
         ("eval-broad-rule-only", &[], AEL009),
+        ("eval-pod-subnet-not-allowed", &[AEL001], AEL001),
+        ("eval-dns-proxy-overridden", &[], AEL005),
         ("eval-classic-ntp-without-dns-proxy", &[], AEL005),
         ("eval-asymmetric-routing", &[], AEL006),
     ];
