@@ -211,7 +211,31 @@ struct PhysicalLocation<'a> {
 #[serde(rename_all = "camelCase")]
 struct ArtifactLocation<'a> {
     uri: String,
-    uri_base_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'a str>,
+}
+
+/// Relative paths go against `%SRCROOT%`; a file outside the current folder
+/// (shown with an absolute path) becomes an absolute `file:` URI.
+fn artifact(display: &str) -> ArtifactLocation<'static> {
+    let bytes = display.as_bytes();
+    let windows_drive = bytes.len() > 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic();
+    if display.starts_with('/') {
+        ArtifactLocation {
+            uri: format!("file://{}", uri_path(display)),
+            uri_base_id: None,
+        }
+    } else if windows_drive {
+        ArtifactLocation {
+            uri: format!("file:///{}", uri_path(display)),
+            uri_base_id: None,
+        }
+    } else {
+        ArtifactLocation {
+            uri: uri_path(display),
+            uri_base_id: Some(SRCROOT),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -299,10 +323,7 @@ fn location<'a>(
     Location {
         id,
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: uri_path(&sources.get(span.file).display),
-                uri_base_id: SRCROOT,
-            },
+            artifact_location: artifact(&sources.get(span.file).display),
             region: Region {
                 start_line: l1,
                 start_column: c1,
@@ -546,5 +567,20 @@ mod tests {
         assert_eq!(sentence("Done."), "Done.");
         assert_eq!(sentence("add:\nrule {\n}"), "Add:\nrule {\n}");
         assert_eq!(uri_path("a b/c#d.tf"), "a%20b/c%23d.tf");
+        let a = artifact("/tmp/x y.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("file:///tmp/x%20y.tf", None)
+        );
+        let a = artifact("C:/src/main.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("file:///C:/src/main.tf", None)
+        );
+        let a = artifact("infra/main.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("infra/main.tf", Some(SRCROOT))
+        );
     }
 }
