@@ -548,7 +548,10 @@ fn yaml_block_ends(
     ends
 }
 
-/// `metadata` entries of ARM JSON objects.
+/// `metadata` entries of ARM JSON objects. ARM ignores `metadata` on a
+/// resource ("effectively ignored by ARM", Azure/bicep#223); deeper objects
+/// reach the resource provider, so the docs steer users to comments there,
+/// but an entry is honoured on any object.
 fn metadata(text: &str, file: FileId, sups: &mut Vec<Suppression>, bad: &mut Vec<Invalid>) {
     use jsonc_parser::ast::Value;
     let Ok(parsed) = jsonc_parser::parse_to_ast(
