@@ -510,6 +510,10 @@ fn action_and_workflow_match_the_github_schemas() {
     for (schema, file) in [
         ("vendor.github-actions", "action.yml"),
         ("vendor.github-workflows", "examples/github-workflow.yml"),
+        (
+            "custom.github-workflows-require-timeout",
+            "examples/github-workflow.yml",
+        ),
     ] {
         let (ok, text) = run(Command::new(&bin)
             .arg("--builtin-schema")
@@ -758,4 +762,23 @@ fn pipeline_template_steps_run_and_gate() {
             )
         );
     }
+}
+
+#[test]
+fn pre_commit_hook_runs_the_binary_on_the_repository() {
+    let text = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("hooks");
+    let hooks: Vec<serde_yaml::Value> = serde_yaml::from_str(&text).expect("yaml list");
+    assert_eq!(hooks.len(), 1);
+    let h = &hooks[0];
+    for key in ["id", "name", "entry", "language"] {
+        assert!(
+            h[key].as_str().is_some_and(|v| !v.is_empty()),
+            "missing {key}"
+        );
+    }
+    assert_eq!(h["entry"].as_str(), Some(env!("CARGO_PKG_NAME")));
+    assert_eq!(h["language"].as_str(), Some("rust"));
+    // An egress path spans files: the hook lints the repository, not the
+    // changed files one by one.
+    assert_eq!(h["pass_filenames"].as_bool(), Some(false));
 }
