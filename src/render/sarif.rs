@@ -321,7 +321,11 @@ fn location<'a>(
 ) -> Location<'a> {
     let (l1, c1, l2, c2) = sources.span_lines(span);
     // A reversed span would make an invalid region; point at its start.
-    let (l2, c2) = if (l2, c2) < (l1, c1) { (l1, c1) } else { (l2, c2) };
+    let (l2, c2) = if (l2, c2) < (l1, c1) {
+        (l1, c1)
+    } else {
+        (l2, c2)
+    };
     Location {
         id,
         physical_location: PhysicalLocation {
