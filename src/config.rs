@@ -25,20 +25,14 @@
 //! max-file-size: 10MiB             # larger files are skipped (AEL000)
 //! ```
 //!
-//! Suppressions written next to the code live in [`suppress`]; the baseline
-//! of accepted findings in [`baseline`].
-
-// Declared here so the module list of `lib.rs` stays as it is; they are
-// reachable as `crate::config::suppress` and `crate::config::baseline`.
-#[path = "baseline.rs"]
-pub mod baseline;
-#[path = "suppress.rs"]
-pub mod suppress;
+//! Suppressions written next to the code live in [`crate::suppress`]; the baseline
+//! of accepted findings in [`crate::baseline`].
 
 use crate::catalog::Cloud;
 use crate::checks::Overrides;
 use crate::finding::{Code, Finding, Severity};
 use crate::source::{Sources, normalize};
+use crate::{baseline, suppress};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
@@ -394,6 +388,7 @@ impl Config {
             cloud: cli.cloud.or(s.cloud),
             location: cli.location.clone().or(s.location),
             features,
+            ..Default::default()
         }
     }
 
@@ -756,6 +751,7 @@ max-file-size: 2MiB
             cloud: None,
             location: Some("usgovarizona".into()),
             features: vec!["windows".into()],
+            ..Default::default()
         };
         let o = c.overrides_for("aks-prod", &cli);
         assert_eq!(o.cloud, Some(Cloud::AzureUSGovernment));

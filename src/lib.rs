@@ -3,18 +3,21 @@
 //! Pipeline, in one direction:
 //! discover → frontend (per format) → model → link → eval → checks → render.
 
+pub mod baseline;
 pub mod catalog;
 pub mod checks;
 pub mod config;
 pub mod discover;
 pub mod endpoints;
 pub mod eval;
+pub mod explain;
 pub mod finding;
 pub mod frontend;
 pub mod link;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;
 
 use catalog::Catalog;
 use checks::Overrides;
@@ -36,6 +39,8 @@ pub struct Options {
     pub overrides: Overrides,
     pub exclude: Vec<String>,
     pub frontend: FrontendOptions,
+    /// The configuration file's content (`Config::default()` when none).
+    pub config: config::Config,
 }
 
 /// An error of the tool itself (usage, I/O): exit code 2.
@@ -93,15 +98,20 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         fopts.root = common_root(&paths);
     }
     let ids = |k: FileKind| d.of_kind(k).collect::<Vec<_>>();
-    let (plans, templates, params, nsgs, k8s) = (
+    let (plans, mut templates, params, nsgs, k8s, bicep, bicepparams) = (
         ids(FileKind::TerraformPlan),
         ids(FileKind::ArmTemplate),
         ids(FileKind::ArmParameters),
         ids(FileKind::NsgExport),
         ids(FileKind::K8sManifest),
+        ids(FileKind::Bicep),
+        ids(FileKind::BicepParam),
     );
     let src = &d.sources;
-    let ((tf, arm), (nsg, k)) = rayon::join(
+    // A compiled `main.json` next to its `main.bicep` is read once, from the Bicep.
+    let compiled = frontend::bicep::compiled_from_bicep(src, &bicep, &templates);
+    templates.retain(|t| !compiled.contains(t));
+    let ((tf, arm), ((nsg, k), bic)) = rayon::join(
         || {
             rayon::join(
                 || frontend::terraform::load(src, &d.tf_modules, &plans, &fopts),
@@ -110,13 +120,18 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         },
         || {
             rayon::join(
-                || frontend::nsg::load(src, &nsgs),
-                || frontend::k8s::load(src, &k8s),
+                || {
+                    rayon::join(
+                        || frontend::nsg::load(src, &nsgs),
+                        || frontend::k8s::load(src, &k8s),
+                    )
+                },
+                || frontend::bicep::load(src, &bicep, &bicepparams, &fopts),
             )
         },
     );
     let mut model = Model::default();
-    for m in [tf, arm, nsg, k] {
+    for m in [tf, arm, nsg, k, bic] {
         model.merge(m);
     }
     model.findings.extend(d.findings);
@@ -134,6 +149,9 @@ pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
     let a = analyse(opts)?;
     let (mut findings, clusters) = checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides);
     findings.extend(a.model.findings.iter().cloned());
+    // Inline suppressions first, so one for a code the config turns off still counts as used.
+    let mut findings = suppress::apply(findings, &a.sources);
+    opts.config.apply(&mut findings, &a.sources);
     sort_findings(&mut findings, &a.sources);
     Ok((
         Report {
@@ -156,6 +174,16 @@ pub fn sort_findings(findings: &mut Vec<finding::Finding>, sources: &Sources) {
             .then(pa.span.range.start.cmp(&pb.span.range.start))
             .then(a.code.cmp(&b.code))
             .then(a.message.cmp(&b.message))
+    });
+    // The same endpoint can come from several catalog rows (a feature row
+    // repeating a core one): users need to hear it once.
+    findings.dedup_by(|a, b| {
+        a.code == b.code
+            && a.endpoint.is_some()
+            && a.endpoint == b.endpoint
+            && a.cluster == b.cluster
+            && a.message == b.message
+            && a.primary().span == b.primary().span
     });
     findings.dedup();
 }

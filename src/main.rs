@@ -2,9 +2,10 @@
 
 use aks_egress_lint::catalog::Cloud;
 use aks_egress_lint::checks::Overrides;
+use aks_egress_lint::config::{self, Config};
 use aks_egress_lint::finding::Severity;
 use aks_egress_lint::frontend::FrontendOptions;
-use aks_egress_lint::render::{self, Format};
+use aks_egress_lint::render::{self, Format, RenderOptions};
 use aks_egress_lint::{Options, ToolError};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -19,6 +20,11 @@ Examples:
   aks-egress-lint . --catalog 2020-01               check against the January 2020 document
   aks-egress-lint endpoints --location westeurope   what must my firewall allow?
   aks-egress-lint endpoints --location westeurope --compare 2020-01
+  aks-egress-lint . --format sarif > results.sarif
+  aks-egress-lint . --output sarif=results.sarif --output junit=results.xml
+  aks-egress-lint explain . --to mcr.microsoft.com:443/https   why is this flow allowed or denied?
+  aks-egress-lint allow-set .                       what does my firewall really allow?
+  aks-egress-lint init                              write a commented .aks-egress-lint.yaml
 
 Exit codes:
   0  no finding at or above --fail-on
@@ -46,6 +52,42 @@ enum Command {
     Lint(LintArgs),
     /// Print every endpoint a cluster needs, offline: what must my firewall allow?
     Endpoints(aks_egress_lint::endpoints::EndpointsArgs),
+    /// Show hop by hop what happens to one flow, with source snippets.
+    Explain(ExplainCmd),
+    /// Print each cluster's effective egress: every requirement's verdict and what else the path allows.
+    AllowSet(AllowSetCmd),
+    /// Write a commented starting configuration file.
+    Init(InitArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  aks-egress-lint explain infra/ --cluster aks-main --to mcr.microsoft.com:443/https"
+)]
+struct ExplainCmd {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    args: aks_egress_lint::explain::ExplainArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  aks-egress-lint allow-set infra/ --format json")]
+struct AllowSetCmd {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    args: aks_egress_lint::explain::AllowSetArgs,
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = config::FILE_NAMES[0])]
+    path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,9 +103,12 @@ struct InputArgs {
     /// Files or folders to read.
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Endpoint catalog revision: `current` or `2020-01`.
-    #[arg(long, value_name = "REVISION", default_value = "current")]
-    catalog: String,
+    /// Endpoint catalog revision: `current` (default) or `2020-01`.
+    #[arg(long, value_name = "REVISION")]
+    catalog: Option<String>,
+    /// Configuration file (default: `.aks-egress-lint.yaml` in the scanned folder or above).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Load the catalog from this folder instead of the embedded one.
     #[arg(long, value_name = "DIR")]
     rules: Option<PathBuf>,
@@ -94,9 +139,18 @@ struct InputArgs {
 struct LintArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Report format.
+    /// Report format on stdout.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Also write a report to a file, e.g. `sarif=results.sarif` (repeatable).
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_output)]
+    output: Vec<(Format, PathBuf)>,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record today's findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value = "error")]
     fail_on: FailOn,
@@ -114,36 +168,90 @@ fn parse_cloud(s: &str) -> Result<Cloud, String> {
     })
 }
 
+fn parse_output(s: &str) -> Result<(Format, PathBuf), String> {
+    let (f, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, got `{s}`"))?;
+    let format = Format::parse(f).ok_or_else(|| format!("unknown format `{f}`"))?;
+    if path.is_empty() {
+        return Err(format!("no file given for `{f}`"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))
 }
 
-fn options(input: &InputArgs) -> Options {
-    Options {
-        paths: input.paths.clone(),
-        catalog: input.catalog.clone(),
-        rules_dir: input.rules.clone(),
-        overrides: Overrides {
-            cloud: input.cloud,
-            location: input.location.clone(),
-            features: input
-                .features
-                .iter()
-                .map(|f| f.trim().to_ascii_lowercase())
-                .filter(|f| !f.is_empty())
-                .collect(),
-        },
-        exclude: input.exclude.clone(),
-        frontend: FrontendOptions {
-            location: input.location.clone(),
-            vars: input.vars.clone(),
-            var_files: input.var_files.clone(),
-            parameters: input.parameters.clone(),
-            ..Default::default()
-        },
+/// Load the config named by `--config`, or found from the first path upward.
+fn load_config(input: &InputArgs) -> Result<Config, ToolError> {
+    let path = match &input.config {
+        Some(p) => Some(p.clone()),
+        None => input.paths.first().and_then(|p| config::find(p)),
+    };
+    match path {
+        Some(p) => config::load(&p).map_err(|e| ToolError(format!("config: {e}"))),
+        None => Ok(Config::default()),
     }
+}
+
+fn options(input: &InputArgs) -> Result<Options, ToolError> {
+    let config = load_config(input)?;
+    let cli = Overrides {
+        cloud: input.cloud,
+        location: input.location.clone(),
+        features: input
+            .features
+            .iter()
+            .map(|f| f.trim().to_ascii_lowercase())
+            .filter(|f| !f.is_empty())
+            .collect(),
+        ..Default::default()
+    };
+    let mut overrides = cli.clone();
+    overrides.default_cloud = config.defaults.cloud;
+    overrides.default_location = config.defaults.location.clone();
+    for f in &config.defaults.features {
+        if !overrides.features.contains(f) {
+            overrides.features.push(f.clone());
+        }
+    }
+    for (name, c) in &config.clusters {
+        let o = Overrides {
+            default_cloud: c.cloud,
+            default_location: c.location.clone(),
+            features: c.features.clone(),
+            ..Default::default()
+        };
+        overrides.clusters.insert(name.clone(), o);
+    }
+    let mut exclude = config.exclude.clone();
+    exclude.extend(input.exclude.iter().cloned());
+    let mut frontend = FrontendOptions {
+        location: input.location.clone().or(config.defaults.location.clone()),
+        vars: input.vars.clone(),
+        var_files: input.var_files.clone(),
+        parameters: input.parameters.clone(),
+        ..Default::default()
+    };
+    if let Some(max) = config.max_file_size {
+        frontend.limits.max_file_size = max;
+    }
+    Ok(Options {
+        paths: input.paths.clone(),
+        catalog: input
+            .catalog
+            .clone()
+            .or(config.catalog.clone())
+            .unwrap_or_else(|| "current".into()),
+        rules_dir: input.rules.clone(),
+        overrides,
+        exclude,
+        frontend,
+        config,
+    })
 }
 
 fn color_enabled(no_color: bool) -> bool {
@@ -154,37 +262,71 @@ fn color_enabled(no_color: bool) -> bool {
 }
 
 fn run_lint(args: &LintArgs) -> Result<i32, ToolError> {
-    let opts = options(&args.input);
-    let (report, sources) = aks_egress_lint::lint(&opts)?;
-    let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| ToolError(format!("cannot write the report: {e}"));
-    match args.format {
-        Format::Human => {
-            let h = render::human::HumanOptions {
-                color: color_enabled(args.no_color),
-                ..Default::default()
-            };
-            if args.quiet {
-                for f in &report.findings {
-                    write!(out, "{}", render::human::render_finding(f, &sources, h)).map_err(io)?;
-                }
-            } else {
-                render::human::write(&mut out, &report, &sources, h).map_err(io)?;
-            }
-        }
-        Format::Json => render::json::write(&mut out, &report, &sources).map_err(io)?,
+    let opts = options(&args.input)?;
+    let (mut report, sources) = aks_egress_lint::lint(&opts)?;
+    if let Some(path) = &args.write_baseline {
+        aks_egress_lint::baseline::write(path, &report.findings, &sources)
+            .map_err(|e| ToolError(e.to_string()))?;
     }
-    out.flush().map_err(io)?;
+    if let Some(path) = &args.baseline {
+        let all = std::mem::take(&mut report.findings);
+        report.findings = aks_egress_lint::baseline::filter(path, all, &sources)
+            .map_err(|e| ToolError(e.to_string()))?;
+    }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Note => Severity::Note,
     };
-    Ok(if report.findings.iter().any(|f| f.severity >= threshold) {
+    let code = if report.findings.iter().any(|f| f.severity >= threshold) {
         1
     } else {
         0
-    })
+    };
+    let ropts = RenderOptions {
+        human: render::human::HumanOptions {
+            color: color_enabled(args.no_color),
+            ..Default::default()
+        },
+        exit_code: code,
+        quiet: args.quiet,
+    };
+    let io = |what: &str, e: std::io::Error| ToolError(format!("cannot write {what}: {e}"));
+    for (format, path) in &args.output {
+        let mut buf = Vec::new();
+        let file_opts = RenderOptions {
+            human: render::human::HumanOptions {
+                color: false,
+                ..ropts.human
+            },
+            ..ropts
+        };
+        render::write(*format, &mut buf, &report, &sources, file_opts)
+            .map_err(|e| io("the report", e))?;
+        std::fs::write(path, buf).map_err(|e| io(&path.display().to_string(), e))?;
+    }
+    let mut out = std::io::stdout().lock();
+    render::write(args.format, &mut out, &report, &sources, ropts)
+        .map_err(|e| io("the report", e))?;
+    out.flush().map_err(|e| io("the report", e))?;
+    if args.format == Format::Github {
+        render::github::write_step_summary(&report, &sources)
+            .map_err(|e| io("the step summary", e))?;
+    }
+    Ok(code)
+}
+
+fn run_init(args: &InitArgs) -> Result<i32, ToolError> {
+    if args.path.exists() && !args.force {
+        return Err(ToolError(format!(
+            "{} already exists (use --force to overwrite)",
+            args.path.display()
+        )));
+    }
+    std::fs::write(&args.path, config::INIT_TEMPLATE)
+        .map_err(|e| ToolError(format!("cannot write {}: {e}", args.path.display())))?;
+    eprintln!("wrote {}", args.path.display());
+    Ok(0)
 }
 
 fn main() -> ExitCode {
@@ -196,6 +338,33 @@ fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             aks_egress_lint::endpoints::run(a, &mut out).map_err(|e| ToolError(e.to_string()))
         }
+        Some(Command::Init(a)) => run_init(a),
+        Some(Command::Explain(c)) => options(&c.input).and_then(|o| {
+            let a = aks_egress_lint::analyse(&o)?;
+            let mut out = std::io::stdout().lock();
+            aks_egress_lint::explain::explain(
+                &a.model,
+                &a.sources,
+                &a.catalog,
+                &o.overrides,
+                &c.args,
+                &mut out,
+            )
+            .map_err(|e| ToolError(format!("cannot write: {e}")))
+        }),
+        Some(Command::AllowSet(c)) => options(&c.input).and_then(|o| {
+            let a = aks_egress_lint::analyse(&o)?;
+            let mut out = std::io::stdout().lock();
+            aks_egress_lint::explain::allow_set(
+                &a.model,
+                &a.sources,
+                &a.catalog,
+                &o.overrides,
+                &c.args,
+                &mut out,
+            )
+            .map_err(|e| ToolError(format!("cannot write: {e}")))
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

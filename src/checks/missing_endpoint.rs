@@ -256,6 +256,11 @@ fn finding(
         }
         Decider::NsgRule { nsg, rule } => {
             let prio = rule.priority.value.known().copied().unwrap_or(4096);
+            let before = if prio > 100 {
+                String::new()
+            } else {
+                format!(" and move `{}` to a higher number", decl_name(&rule.decl))
+            };
             let lang = lang_of(ctx.sources, &rule.decl.span);
             let fix = nsg_rule(
                 lang,
@@ -273,7 +278,7 @@ fn finding(
                     decl_name(&nsg.decl)
                 ),
                 format!(
-                    "allow the endpoint with a rule of higher precedence (a lower priority number):\n{fix}"
+                    "allow the endpoint with a rule of higher precedence (a lower priority number){before}:\n{fix}"
                 ),
                 vec![(
                     nsg.decl.span.clone(),

@@ -30,6 +30,43 @@ pub struct Overrides {
     pub location: Option<String>,
     /// `--features`: added to what the code shows.
     pub features: Vec<String>,
+    /// Config `defaults.cloud`: used when the code does not say.
+    pub default_cloud: Option<Cloud>,
+    /// Config `defaults.location`: used when the code does not say.
+    pub default_location: Option<String>,
+    /// Config `clusters.<name>`: per-cluster defaults (their `cloud`,
+    /// `location` and `features`; nested `clusters` are ignored).
+    pub clusters: std::collections::BTreeMap<String, Overrides>,
+}
+
+impl Overrides {
+    /// The overrides for one cluster: the command line's `cloud` and
+    /// `location` still win over the code; the cluster's own config entry
+    /// replaces the defaults; features add up.
+    pub fn for_cluster(&self, name: &str) -> Overrides {
+        let mut o = Overrides {
+            cloud: self.cloud,
+            location: self.location.clone(),
+            features: self.features.clone(),
+            default_cloud: self.default_cloud,
+            default_location: self.default_location.clone(),
+            clusters: Default::default(),
+        };
+        if let Some(c) = self.clusters.get(name) {
+            o.default_cloud = c.default_cloud.or(c.cloud).or(o.default_cloud);
+            o.default_location = c
+                .default_location
+                .clone()
+                .or(c.location.clone())
+                .or(o.default_location);
+            for f in &c.features {
+                if !o.features.contains(f) {
+                    o.features.push(f.clone());
+                }
+            }
+        }
+        o
+    }
 }
 
 /// The evaluation of one requirement from one source.

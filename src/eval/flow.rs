@@ -245,15 +245,11 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 step(
                     "route",
                     c.route.map(|r| r.decl.span.clone()),
-                    format!(
-                        "{} {}",
-                        c.text,
-                        if tri == Tri::Yes {
-                            "carries the flow"
-                        } else {
-                            "may carry the flow"
-                        }
-                    ),
+                    if tri == Tri::Yes {
+                        c.text.clone()
+                    } else {
+                        format!("{} (if it covers the destination)", c.text)
+                    },
                     if tri == Tri::Yes {
                         Effect::Pass
                     } else {

@@ -87,10 +87,16 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
+/// Offset and length of a label, cut to its first line: a label on a whole
+/// resource block would otherwise print the block in full.
 fn clamp(sources: &Sources, file: FileId, r: &std::ops::Range<usize>) -> (usize, usize) {
-    let len = sources.text(file).len();
+    let text = sources.text(file);
+    let len = text.len();
     let start = r.start.min(len);
-    let end = r.end.clamp(start, len);
+    let mut end = r.end.clamp(start, len);
+    if let Some(nl) = text.get(start..end).and_then(|t| t.find('\n')) {
+        end = start + text[start..start + nl].trim_end().len();
+    }
     (start, end - start)
 }
 
@@ -182,13 +188,83 @@ pub fn render_finding(f: &Finding, sources: &Sources, opts: HumanOptions) -> Str
     out
 }
 
+/// Findings that differ only by endpoint (same code, cluster and labels) are
+/// shown as one diagnostic listing the endpoints; each stays a finding of its
+/// own in every machine format.
+pub fn group(findings: &[Finding]) -> Vec<Finding> {
+    type Key = (
+        crate::finding::Code,
+        Severity,
+        Option<String>,
+        Vec<(u32, usize, usize, bool)>,
+    );
+    let key = |f: &Finding| -> Key {
+        let spans = f
+            .labels
+            .iter()
+            .map(|l| {
+                (
+                    l.span.file.0,
+                    l.span.range.start,
+                    l.span.range.end,
+                    l.primary,
+                )
+            })
+            .collect();
+        (f.code, f.severity, f.cluster.clone(), spans)
+    };
+    let mut out: Vec<(Key, Vec<&Finding>)> = vec![];
+    for f in findings {
+        let k = key(f);
+        match out
+            .iter_mut()
+            .find(|(ok, g)| *ok == k && f.endpoint.is_some() && g[0].endpoint.is_some())
+        {
+            Some((_, g)) => g.push(f),
+            None => out.push((k, vec![f])),
+        }
+    }
+    out.into_iter()
+        .map(|(_, g)| {
+            let first = g[0].clone();
+            if g.len() == 1 {
+                return first;
+            }
+            let name = |f: &Finding| {
+                f.endpoint
+                    .as_ref()
+                    .map(|e| format!("`{}:{}/{}`", e.destination, e.port, e.protocol))
+                    .unwrap_or_default()
+            };
+            let own = name(&first);
+            let many = format!("{} endpoints", g.len());
+            let mut merged = first.clone();
+            merged.message = first.message.replace(&own, &many);
+            for l in &mut merged.labels {
+                l.message = l.message.replace(&own, &many);
+            }
+            let list: Vec<String> = g.iter().map(|f| name(f)).collect();
+            let help = first
+                .help
+                .as_deref()
+                .map(|h| format!("\n\nfor the first one:\n{h}"))
+                .unwrap_or_default();
+            merged.help = Some(format!(
+                "the endpoints: {}{help}\n\n(`--format json` gives the fix of each)",
+                list.join(", ")
+            ));
+            merged
+        })
+        .collect()
+}
+
 pub fn write(
     w: &mut dyn Write,
     report: &Report,
     sources: &Sources,
     opts: HumanOptions,
 ) -> io::Result<()> {
-    for f in &report.findings {
+    for f in &group(&report.findings) {
         write!(w, "{}", render_finding(f, sources, opts))?;
         writeln!(w)?;
     }
