@@ -730,6 +730,8 @@ fn pipeline_template_steps_run_and_gate() {
 
     // Lint: exit code per failOn; JUnit and SARIF written where asked.
     let lint = template_step("Lint AKS egress", &[]);
+    // The real linter when its CLI is complete; the stand-in before.
+    let (bin, real) = linter_for_action(dir.path());
     let bin_s = bin.to_string_lossy().into_owned();
     let junit = dir.path().join("r.junit.xml");
     let junit_s = junit.to_string_lossy().into_owned();
@@ -753,7 +755,18 @@ fn pipeline_template_steps_run_and_gate() {
             ],
         );
         assert_eq!(code, Some(want), "{path} {fail_on}: {out}");
-        assert!(junit.is_file());
+        let xml = std::fs::read_to_string(&junit).expect("junit");
+        assert!(xml.contains("<testsuites"), "{xml}");
+        if real {
+            let failing = path.ends_with("failing");
+            assert_eq!(
+                out.contains("##vso[task.logissue type=error"),
+                failing,
+                "{out}"
+            );
+            assert_eq!(xml.contains("<failure"), failing, "{xml}");
+            continue;
+        }
         let args = std::fs::read_to_string(&args_log).expect("args");
         assert_eq!(
             args,
