@@ -8,6 +8,10 @@
 //!
 //! Paths are relative, with `/` separators, against the `%SRCROOT%` base: on
 //! GitHub that is the checkout, which is where the linter runs.
+//!
+//! No `automationDetails.id` is written: upload-sarif's `category` input
+//! only applies when the file has none (github/codeql-action#463), and two
+//! runs on different folders of one repository need different categories.
 
 use crate::finding::{ClusterSummary, Code, Finding, Label, Report, Severity};
 use crate::source::{Sources, Span};
@@ -88,14 +92,8 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
-    automation_details: AutomationDetails,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
-}
-
-#[derive(Serialize)]
-struct AutomationDetails {
-    id: &'static str,
 }
 
 #[derive(Serialize)]
@@ -511,9 +509,6 @@ pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Resul
                     information_uri: TOOL_URI,
                     rules: Code::ALL.iter().map(|c| rule(*c)).collect(),
                 },
-            },
-            automation_details: AutomationDetails {
-                id: "aks-egress-lint/",
             },
             column_kind: "unicodeCodePoints",
             results,
