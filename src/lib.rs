@@ -104,8 +104,9 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         ids(FileKind::NsgExport),
         ids(FileKind::K8sManifest),
     );
+    let (bicep, bicepparams) = (ids(FileKind::Bicep), ids(FileKind::BicepParam));
     let src = &d.sources;
-    let ((tf, arm), (nsg, k)) = rayon::join(
+    let ((tf, arm), ((nsg, k), bi)) = rayon::join(
         || {
             rayon::join(
                 || frontend::terraform::load(src, &d.tf_modules, &plans, &fopts),
@@ -114,13 +115,18 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         },
         || {
             rayon::join(
-                || frontend::nsg::load(src, &nsgs),
-                || frontend::k8s::load(src, &k8s),
+                || {
+                    rayon::join(
+                        || frontend::nsg::load(src, &nsgs),
+                        || frontend::k8s::load(src, &k8s),
+                    )
+                },
+                || frontend::bicep::load(src, &bicep, &bicepparams, &fopts),
             )
         },
     );
     let mut model = Model::default();
-    for m in [tf, arm, nsg, k] {
+    for m in [tf, arm, nsg, k, bi] {
         model.merge(m);
     }
     model.findings.extend(d.findings);
