@@ -140,14 +140,15 @@ struct Raw {
 pub struct Config {
     /// The file it was read from.
     pub path: Option<PathBuf>,
-    /// Folder of the file: `exclude` and `ignore` paths are relative to it.
+    /// Folder of the file: `ignore` paths are relative to it.
     pub base_dir: PathBuf,
     /// Catalog revision (`current`, `2020-01`).
     pub catalog: Option<String>,
     pub defaults: ClusterSettings,
     pub clusters: BTreeMap<String, ClusterSettings>,
     pub severity: BTreeMap<Code, Level>,
-    /// Globs handed to discovery: these paths are not read at all.
+    /// Globs handed to discovery as `--exclude`: these paths are not read at
+    /// all. Discovery matches them against paths relative to the scanned folder.
     pub exclude: Vec<String>,
     pub ignore: Vec<Ignore>,
     pub max_file_size: Option<u64>,
@@ -632,7 +633,9 @@ pub const INIT_TEMPLATE: &str = r#"# aks-egress-lint configuration.
 #   AEL002: error
 #   broad-rule-only: off
 
-# Paths not read at all (globs relative to this file).
+# Paths not read at all: globs as for --exclude, matched against paths
+# relative to the scanned folder; a pattern without `*` also excludes what is
+# below it.
 # exclude:
 #   - "legacy/**"
 
