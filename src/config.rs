@@ -375,8 +375,9 @@ impl Config {
         s
     }
 
-    /// Overrides for one cluster, with the command line's on top: a flag
-    /// wins over the config, and features add up.
+    /// Overrides for one cluster: the command line's `cloud` and `location`
+    /// (which win over the code), the config's as defaults (used when the
+    /// code does not say), and the features of both.
     pub fn overrides_for(&self, cluster: &str, cli: &Overrides) -> Overrides {
         let s = self.cluster(cluster);
         let mut features = s.features;
@@ -386,9 +387,11 @@ impl Config {
             }
         }
         Overrides {
-            cloud: cli.cloud.or(s.cloud),
-            location: cli.location.clone().or(s.location),
+            cloud: cli.cloud,
+            location: cli.location.clone(),
             features,
+            default_cloud: s.cloud,
+            default_location: s.location,
             ..Default::default()
         }
     }
@@ -757,8 +760,10 @@ max-file-size: 2MiB
             ..Default::default()
         };
         let o = c.overrides_for("aks-prod", &cli);
-        assert_eq!(o.cloud, Some(Cloud::AzureUSGovernment));
+        assert_eq!(o.cloud, None);
+        assert_eq!(o.default_cloud, Some(Cloud::AzureUSGovernment));
         assert_eq!(o.location.as_deref(), Some("usgovarizona"));
+        assert_eq!(o.default_location.as_deref(), Some("usgovtexas"));
         assert_eq!(o.features, ["monitoring", "policy", "gpu", "windows"]);
     }
 
