@@ -22,12 +22,8 @@ use crate::finding::{Code, Finding, Severity};
 use crate::source::{FileId, Sources, Span};
 use std::ops::Range;
 
-/// Code proposed for suppression problems (`unused-suppression`), appended
-/// after AEL009. Until `Code` has it, they are reported as [`REPORT_CODE`].
-pub const PROPOSED_CODE: &str = "AEL010";
-pub const PROPOSED_NAME: &str = "unused-suppression";
-/// The code suppression problems are reported under today.
-pub const REPORT_CODE: Code = Code::AEL008;
+/// The code suppression problems are reported under: AEL010 `unused-suppression`.
+pub const REPORT_CODE: Code = Code::AEL010;
 
 const MARKER: &str = "aks-egress-lint:";
 /// Deepest JSON nesting walked for `metadata` entries.
@@ -794,8 +790,8 @@ resource "azurerm_lb" "after" {}
                 "9:1 AEL001 error at resource \"azurerm_route_table\"",
                 "14:3 AEL008 note at name = \"s\"",
                 "18:1 AEL006 warning at resource \"azurerm_lb\" \"after\"",
-                "14:14 AEL008 warning suppression does not apply: it gives no reason",
-                "9:39 AEL008 note unused suppression: no AEL004 finding here to ignore",
+                "14:14 AEL010 warning suppression does not apply: it gives no reason",
+                "9:39 AEL010 note unused suppression: no AEL004 finding here to ignore",
             ]
         );
     }
@@ -878,9 +874,9 @@ resource "azurerm_lb" "after" {}
             ),
             [
                 "17:5 AEL003 error at {\"name\": \"outside\"}",
-                "9:13 AEL008 warning suppression does not apply: it gives no reason",
-                "10:13 AEL008 warning suppression does not apply: unknown code `AEL042`",
-                "11:13 AEL008 note unused suppression: no AEL009 finding here to ignore",
+                "9:13 AEL010 warning suppression does not apply: it gives no reason",
+                "10:13 AEL010 warning suppression does not apply: unknown code `AEL042`",
+                "11:13 AEL010 note unused suppression: no AEL009 finding here to ignore",
             ]
         );
     }
@@ -907,10 +903,10 @@ resource "azurerm_lb" "after" {}
         assert_eq!(
             run("a.tf", t, &[]),
             [
-                "1:1 AEL008 warning suppression does not apply: `disable` is not a directive; write `aks-egress-lint: ignore[CODE] reason`",
-                "2:1 AEL008 warning suppression does not apply: `ignore[` is not closed by `]`",
-                "3:1 AEL008 warning suppression does not apply: `ignore[]` names no code",
-                "4:1 AEL008 note unused suppression: no AEL001 finding here to ignore",
+                "1:1 AEL010 warning suppression does not apply: `disable` is not a directive; write `aks-egress-lint: ignore[CODE] reason`",
+                "2:1 AEL010 warning suppression does not apply: `ignore[` is not closed by `]`",
+                "3:1 AEL010 warning suppression does not apply: `ignore[]` names no code",
+                "4:1 AEL010 note unused suppression: no AEL001 finding here to ignore",
             ]
         );
         // In a file that failed to parse, nothing is called unused.
