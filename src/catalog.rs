@@ -257,7 +257,7 @@ pub const FEATURES: &[&str] = &[
 ];
 
 /// Names a row may be exempted by with `unless:`.
-pub const EXEMPTIONS: &[&str] = &["private-cluster"];
+pub const EXEMPTIONS: &[&str] = &["private-cluster", "api-server-vnet-integration"];
 
 const REGIONS_FILE: &str = "regions.yaml";
 const TAGS_FILE: &str = "fqdn-tags.yaml";

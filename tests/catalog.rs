@@ -67,8 +67,16 @@ const NETWORK: &[Row] = &[
         ALL,
         None,
     ),
-    ("net.ntp", "*", Udp, 123, Req, ALL, None),
-    ("net.dns", "*", Udp, 53, Req, ALL, None),
+    ("net.ntp", "ntp.ubuntu.com", Udp, 123, Req, ALL, None),
+    (
+        "net.dns",
+        "CustomDNSIP",
+        Udp,
+        53,
+        Req,
+        ALL,
+        Some("custom-dns"),
+    ),
 ];
 
 /// Each inner slice is one row of a table of the seed.
@@ -751,7 +759,13 @@ fn current_conditional_rows() {
             Destination::ServiceTag("AzureCloud.{location}".into())
         );
         assert_eq!(e.level, Rec);
-        assert_eq!(e.unless, vec!["private-cluster".to_string()]);
+        assert_eq!(
+            e.unless,
+            vec![
+                "private-cluster".to_string(),
+                "api-server-vnet-integration".to_string()
+            ]
+        );
     }
     let ntp = get("net.ntp");
     assert_eq!(
@@ -765,7 +779,13 @@ fn current_conditional_rows() {
         Destination::Placeholder("APIServerPublicIP".into())
     );
     assert_eq!((api.level, api.ports.as_slice()), (Rec, &[443u16][..]));
-    assert_eq!(api.unless, vec!["private-cluster".to_string()]);
+    assert_eq!(
+        api.unless,
+        vec![
+            "private-cluster".to_string(),
+            "api-server-vnet-integration".to_string()
+        ]
+    );
     let dns = get("net.custom-dns");
     assert_eq!(
         dns.destination,
@@ -774,7 +794,7 @@ fn current_conditional_rows() {
     assert_eq!((dns.level, dns.when.as_deref()), (Req, Some("custom-dns")));
     let hcp = get("aks.hcp");
     assert_eq!(hcp.destination.raw(), "*.hcp.{location}.azmk8s.io");
-    assert_eq!((hcp.level, hcp.unless.len()), (Req, 1));
+    assert_eq!((hcp.level, hcp.unless.len()), (Req, 2));
     let tag = get("monitor.tag");
     assert_eq!(
         tag.destination,
