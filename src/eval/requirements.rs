@@ -76,8 +76,27 @@ pub fn tags_of_fqdn(name: &str, region_tag: Option<&str>) -> Vec<String> {
         "management.azure.com" | "management.usgovcloudapi.net" | "management.chinacloudapi.cn" => {
             vec!["AzureResourceManager".into()]
         }
+        // Azure Monitor's endpoints (Log Analytics ingestion, metrics,
+        // Application Insights, data collection handlers) are the hosts of the
+        // `AzureMonitor` service tag, which the AKS outbound-rules document
+        // offers as the network-rule form of the same requirement
+        // (outbound-rules-control-egress.md, Azure Monitor section;
+        // service-tags-overview.md, `AzureMonitor`).
+        _ if is_azure_monitor_host(&n) => vec!["AzureMonitor".into()],
         _ => vec![],
     }
+}
+
+fn is_azure_monitor_host(n: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        ".ods.opinsights.azure.com",
+        ".oms.opinsights.azure.com",
+        ".monitoring.azure.com",
+        ".ingest.monitor.azure.com",
+        ".handler.control.monitor.azure.com",
+        ".in.applicationinsights.azure.com",
+    ];
+    n == "dc.services.visualstudio.com" || SUFFIXES.iter().any(|s| n.ends_with(s))
 }
 
 fn note(message: String, span: Span, label: &str, u: Option<&Unresolved>) -> Finding {
