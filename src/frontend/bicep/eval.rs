@@ -1465,6 +1465,12 @@ impl<'f> Inst<'f> {
             "map" | "filter" | "sort" | "reduce" | "tobject" | "toobject" | "groupby"
             | "mapvalues" => return self.lambda_call(ld, &lname, name, args, span),
             "any" if args.len() == 1 => return self.eval(ld, &args[0]),
+            "deployer" => {
+                return SVal::unknown("deployer() is known only at deployment", span);
+            }
+            "fail" => {
+                return SVal::error("the template calls fail() here", span);
+            }
             "loadtextcontent"
             | "loadjsoncontent"
             | "loadyamlcontent"
@@ -1486,7 +1492,7 @@ impl<'f> Inst<'f> {
             reason,
             error: true,
         } = &out.v
-            && reason.ends_with("is not supported")
+            && reason.eq_ignore_ascii_case(&format!("function `{name}` is not supported"))
         {
             ld.note(
                 &self.span(name_range),

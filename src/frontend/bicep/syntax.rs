@@ -149,7 +149,8 @@ pub struct ResourceDecl {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     Param {
-        /// The type as written (`string`, `array`, a user-defined type name).
+        /// A primitive type as written (`string`, `int[]`); any other type
+        /// (user-defined, `resourceInput<...>`, unions) is opaque.
         ty: String,
         default: Option<Expr>,
     },
