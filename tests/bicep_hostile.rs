@@ -114,3 +114,23 @@ proptest! {
         let _ = load(&[("p.bicep", text.clone()), ("p.bicepparam", text)]);
     }
 }
+
+#[test]
+fn long_parent_chains_and_reference_chains() {
+    let mut text = String::from(
+        "resource r0 'Microsoft.Network/virtualNetworks@2024-05-01' = {\n  name: 'v0'\n}\n",
+    );
+    for i in 1..20_000 {
+        text.push_str(&format!(
+            "resource r{i} 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' = {{\n  parent: r{}\n  name: 's{i}'\n}}\n",
+            i - 1
+        ));
+    }
+    for i in 1..3000 {
+        text.push_str(&format!("var v{i} = v{}\n", i - 1));
+    }
+    text.push_str("var v0 = 'x'\n");
+    let (m, t) = load(&[("chain.bicep", text)]);
+    assert!(t < Duration::from_secs(30), "{t:?}");
+    let _ = m;
+}

@@ -25,6 +25,8 @@ const MAX_STEPS: usize = 2_000_000;
 const MAX_VALUE_NODES: usize = 100_000;
 /// Most value nodes copied out of parameters and variables in one load.
 const MAX_COPIED_NODES: usize = 50_000_000;
+/// Most name segments of a resource (`vnet/subnet` has two).
+const MAX_NAME_SEGMENTS: usize = 8;
 /// Deepest module nesting followed.
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -97,6 +99,8 @@ pub struct Loader<'f> {
     pub stack: Vec<FileId>,
     steps: usize,
     copied: usize,
+    /// Current evaluation nesting, across modules.
+    depth: usize,
 }
 
 impl<'f> Loader<'f> {
@@ -115,6 +119,7 @@ impl<'f> Loader<'f> {
             stack: Vec::new(),
             steps: 0,
             copied: 0,
+            depth: 0,
         }
     }
 
@@ -197,7 +202,6 @@ pub struct Inst<'f> {
     entries: Vec<ResEntry<'f>>,
     mods: Vec<ModEntry<'f>>,
     locals: Vec<(String, SVal)>,
-    depth: usize,
     cond: Option<Unknown>,
 }
 
@@ -222,7 +226,6 @@ impl<'f> Inst<'f> {
             entries: Vec::new(),
             mods: Vec::new(),
             locals: Vec::new(),
-            depth: 0,
             cond,
         };
         for (i, st) in ast.stmts.iter().enumerate() {
@@ -487,12 +490,14 @@ impl<'f> Inst<'f> {
         if !ld.step() {
             return SVal::error("evaluation budget exhausted", span);
         }
-        if self.depth > ld.opts.limits.max_depth.max(16) {
+        // Depth counts across modules: a module's evaluation runs inside
+        // its caller's.
+        if ld.depth > ld.opts.limits.max_depth.max(16) {
             return SVal::error("expression nested too deeply to evaluate", span);
         }
-        self.depth += 1;
+        ld.depth += 1;
         let v = self.eval_inner(ld, e, span);
-        self.depth -= 1;
+        ld.depth -= 1;
         v
     }
 
@@ -1205,6 +1210,15 @@ impl<'f> Inst<'f> {
         let name = body.get("name").cloned();
         let own = name.as_ref().and_then(|n| n.as_str()).map(str::to_string);
         let names = match (parent, own) {
+            // ARM nests child types a few levels deep; a longer chain of
+            // parents is not a real resource (and would grow without bound).
+            (Some(p), _)
+                if p.names
+                    .as_ref()
+                    .is_some_and(|n| n.len() >= MAX_NAME_SEGMENTS) =>
+            {
+                None
+            }
             (Some(p), Some(n)) => p.names.clone().map(|mut ns| {
                 ns.push(n);
                 ns
@@ -1514,7 +1528,7 @@ impl<'f> Inst<'f> {
         let Some(StmtKind::Func { params, body }) = self.ast.stmts.get(i).map(|s| &s.kind) else {
             return SVal::error("internal: not a function", span);
         };
-        if self.depth > 64 {
+        if ld.depth > 64 {
             return SVal::error("user-defined functions nested too deeply", span);
         }
         let vals: Vec<SVal> = args.iter().map(|a| self.eval(ld, a)).collect();

@@ -197,9 +197,17 @@ pub fn evaluate(
         inst.run(&mut ld);
     }
 
+    // Identical instances (same declaration, names and contents) once;
+    // full comparisons only within a declaration and name.
     let mut resources: Vec<ResInst> = Vec::new();
+    type Bucket = (FileId, usize, Option<Vec<String>>);
+    let mut seen: HashMap<Bucket, Vec<usize>> = HashMap::new();
     for r in std::mem::take(&mut ld.resources) {
-        if !resources.contains(&r) {
+        let bucket = seen
+            .entry((r.decl_span.file, r.decl_span.range.start, r.names.clone()))
+            .or_default();
+        if !bucket.iter().any(|&i| resources.get(i) == Some(&r)) {
+            bucket.push(resources.len());
             resources.push(r);
         }
     }
