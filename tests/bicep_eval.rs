@@ -345,3 +345,25 @@ fn compiled_json_next_to_its_bicep_is_recognised() {
         vec![compiled]
     );
 }
+
+#[test]
+fn bicepparam_extends_a_shared_file() {
+    let main = "param env string\nparam prefix string\n\nresource rt 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: '${prefix}-rt-${env}'\n}\n";
+    let r = run(&[
+        ("main.bicep", main),
+        (
+            "shared.bicepparam",
+            "using none\n\nparam prefix = 'contoso'\nparam env = 'base'\n",
+        ),
+        (
+            "prod.bicepparam",
+            "using './main.bicep'\nextends './shared.bicepparam'\n\nparam env = 'prod'\n",
+        ),
+    ]);
+    let rt = r.one("rt");
+    assert_eq!(
+        rt.names.as_deref(),
+        Some(&["contoso-rt-prod".to_string()][..])
+    );
+    assert_eq!(r.codes(), Vec::<String>::new());
+}

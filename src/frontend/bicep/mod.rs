@@ -166,8 +166,35 @@ pub fn evaluate(
         if let Some(p) = param_file
             && let Some(past) = parsed.get(&p)
         {
-            let mut pinst = Inst::new(p, past, HashMap::new(), None);
-            given = pinst.param_values(&mut ld);
+            // `extends` chains: the base files' values first, overridden by
+            // the file's own.
+            let mut chain = vec![p];
+            let mut cur = past;
+            let mut from = p;
+            while let Some((path, range)) = &cur.extends {
+                if chain.len() > 8 {
+                    break;
+                }
+                match modules::resolve(&mut ld, from, path, &Span::new(from, range.clone())) {
+                    modules::ModuleTarget::File(base)
+                        if !chain.contains(&base) && param_set.contains(&base) =>
+                    {
+                        let Some(bast) = parsed.get(&base).filter(|a| a.errors.is_empty()) else {
+                            break;
+                        };
+                        chain.push(base);
+                        cur = bast;
+                        from = base;
+                    }
+                    _ => break,
+                }
+            }
+            for f in chain.iter().rev() {
+                if let Some(fast) = parsed.get(f) {
+                    let mut pinst = Inst::new(*f, fast, HashMap::new(), None);
+                    given.extend(pinst.param_values(&mut ld));
+                }
+            }
             if let Some(tast) = parsed.get(&template) {
                 let declared: HashSet<&str> = tast
                     .stmts

@@ -45,6 +45,11 @@ pub struct Prepared {
     pub params: HashSet<usize>,
     /// Names brought in by `import` statements (blanked before parsing).
     pub imports: Vec<String>,
+    /// `using none` (`.bicepparam` without a template): its offset.
+    pub using_none: Option<usize>,
+    /// `extends '<path>'` of a `.bicepparam` file: the path and the range of
+    /// the string (blanked before parsing).
+    pub extends: Option<(String, Range<usize>)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -62,6 +67,8 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
     let mut spreads = HashSet::new();
     let mut params = HashSet::new();
     let mut imports = Vec::new();
+    let mut using_none = None;
+    let mut extends = None;
     let mut stack: Vec<Ctx> = Vec::new();
     let mut in_string = false;
     let mut line_start = true;
@@ -160,6 +167,41 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
                     blank_decl_type(b, &mut out, end);
                 }
             }
+            if bicepparam
+                && let Some(end) = keyword_at(b, i, b"using")
+                && b[end..].trim_ascii_start().starts_with(b"none")
+            {
+                // `using none` is not in the grammar: keep `using` for the
+                // statement's place, read it back as the path `none`.
+                let eol = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
+                blank(&mut out[i..eol]);
+                using_none = Some(i);
+                i = eol;
+                continue;
+            }
+            if bicepparam && let Some(end) = keyword_at(b, i, b"extends") {
+                let eol = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
+                let q = b[end..eol]
+                    .iter()
+                    .position(|&x| x == b'\'')
+                    .map(|p| end + p);
+                if let Some(q) = q {
+                    let close = skip_string(b, q);
+                    let path =
+                        String::from_utf8_lossy(&b[q + 1..close.saturating_sub(1).max(q + 1)])
+                            .into_owned();
+                    extends = Some((path, q..close));
+                }
+                blank(&mut out[i..eol]);
+                i = eol;
+                continue;
+            }
             if bicepparam && keyword_at(b, i, b"param").is_some() {
                 out[i..i + 5].copy_from_slice(b"var  ");
                 params.insert(i);
@@ -233,6 +275,8 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
         spreads,
         params,
         imports,
+        using_none,
+        extends,
     }
 }
 
@@ -504,6 +548,19 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         file.errors.push(e);
     }
     file.imports.extend(prepared.imports.iter().cloned());
+    file.extends = prepared.extends.clone();
+    if let Some(at) = prepared.using_none {
+        file.stmts.push(Stmt {
+            name: String::new(),
+            name_range: at..at,
+            decorators: vec![],
+            kind: StmtKind::Using {
+                path: "none".into(),
+                path_range: at..at + "using".len(),
+            },
+            range: at..at + "using none".len(),
+        });
+    }
     let mut cx = Conv {
         src,
         prep: &prepared,
@@ -1785,5 +1842,24 @@ mod modern_syntax_tests {
         assert!(
             matches!(&els[1].value.kind, ExprKind::Binary { left, .. } if matches!(left.kind, ExprKind::Call { .. }))
         );
+    }
+}
+
+#[cfg(test)]
+mod bicepparam_tests {
+    use super::*;
+
+    #[test]
+    fn using_none_and_extends() {
+        let f = parse("using none\n\nparam a = 1\n", true, 128);
+        assert_eq!(f.errors, vec![]);
+        assert!(matches!(&f.stmts[0].kind, StmtKind::Using { path, .. } if path == "none"));
+        let src = "using './main.bicep'\nextends './base.bicepparam'\nparam b = 2\n";
+        let f = parse(src, true, 128);
+        assert_eq!(f.errors, vec![]);
+        let (path, range) = f.extends.clone().expect("extends");
+        assert_eq!(path, "./base.bicepparam");
+        assert_eq!(&src[range], "'./base.bicepparam'");
+        assert_eq!(f.stmts.len(), 2);
     }
 }

@@ -201,5 +201,8 @@ pub struct File {
     pub stmts: Vec<Stmt>,
     /// Names imported with `import {...} from` (values unknown to us).
     pub imports: Vec<String>,
+    /// `.bicepparam`: `extends '<path>'`, the base parameter file, and the
+    /// range of its path.
+    pub extends: Option<(String, Range<usize>)>,
     pub errors: Vec<SyntaxError>,
 }
