@@ -1757,7 +1757,8 @@ fn step_into(base: SVal, key: &SVal, span: Span) -> SVal {
 pub fn undeclared(file: &File, bicepparam: bool) -> Vec<SyntaxError> {
     let mut top: HashSet<&str> = file.stmts.iter().map(|s| s.name.as_str()).collect();
     top.extend(file.imports.iter().map(String::as_str));
-    top.extend(["az", "sys"]);
+    // Namespaces, and `this` (a resource's own existence, in its body).
+    top.extend(["az", "sys", "this"]);
     let mut nested = Vec::new();
     for s in &file.stmts {
         if let StmtKind::Resource(r) = &s.kind {

@@ -130,18 +130,22 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
         }
         if at_line_start && stack.is_empty() {
             if let Some(end) = keyword_at(b, i, b"extension") {
-                // Only the one-line form; a config object would span lines.
-                let eol = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                if !b[end..eol].contains(&b'{') {
-                    for o in &mut out[i..eol] {
-                        *o = b' ';
-                    }
-                    i = eol;
-                    continue;
+                // The whole statement (a `with {...}` configuration may span
+                // lines); its namespace names stay declared.
+                let stop = statement_end(b, i);
+                let words = String::from_utf8_lossy(&b[end..stop]).into_owned();
+                let words: Vec<&str> = words.split_whitespace().collect();
+                if let Some(first) = words.first()
+                    && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    imports.push(first.to_string());
                 }
+                if let [.., "as", alias] = words.as_slice() {
+                    imports.push(alias.to_string());
+                }
+                blank(&mut out[i..stop]);
+                i = stop;
+                continue;
             }
             if let Some(end) = keyword_at(b, i, b"var") {
                 blank_var_type(b, &mut out, end);
@@ -338,7 +342,17 @@ fn import_end(b: &[u8], i: usize, names: &mut Vec<String>) -> usize {
         }
         _ => {}
     }
-    // Up to the end of the `from '...'` (or provider) string on its line.
+    // `import 'kubernetes@1.0.0' with {...} as k8s`: the alias.
+    if b.get(body_start) == Some(&b'\'') {
+        let stop = statement_end(b, i);
+        let text = String::from_utf8_lossy(&b[body_start..stop]).into_owned();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if let [.., "as", alias] = words.as_slice() {
+            names.push(alias.to_string());
+        }
+        return stop;
+    }
+    // Up to the end of the `from '...'` string on its line.
     let mut k = j.max(body_start);
     while k < b.len() && b[k] != b'\n' {
         if b[k] == b'\'' {
@@ -575,6 +589,18 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         }
         if n.kind() == "decorators" {
             decorators.extend(cx.decorators(n, 0));
+            continue;
+        }
+        if matches!(n.kind(), "import_statement" | "import_with_statement") {
+            // `provider 'x@1' as k8s`: the alias is the last name.
+            let mut c = n.walk();
+            let last = n
+                .named_children(&mut c)
+                .filter(|x| x.kind() == "identifier")
+                .last();
+            if let Some(id) = last {
+                file.imports.push(cx.text(id.byte_range()).to_string());
+            }
             continue;
         }
         if n.kind() == "import_functionality" {
@@ -1861,5 +1887,20 @@ mod bicepparam_tests {
         assert_eq!(path, "./base.bicepparam");
         assert_eq!(&src[range], "'./base.bicepparam'");
         assert_eq!(f.stmts.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use super::*;
+
+    #[test]
+    fn extensions_and_providers_declare_their_names() {
+        let src = "extension microsoftGraph\nextension kubernetes with {\n  namespace: 'default'\n  kubeConfig: kc\n} as k8s\nprovider 'kubernetes@1.0.0' with {\n  namespace: 'x'\n} as k8s2\nparam kc string\n";
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![]);
+        for n in ["microsoftGraph", "kubernetes", "k8s", "k8s2"] {
+            assert!(f.imports.iter().any(|i| i == n), "{n}: {:?}", f.imports);
+        }
     }
 }
