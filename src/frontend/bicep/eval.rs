@@ -1476,14 +1476,18 @@ impl<'f> Inst<'f> {
         }
         let lname = name.to_ascii_lowercase();
         match lname.as_str() {
-            "map" | "filter" | "sort" | "reduce" | "tobject" | "toobject" | "groupby"
-            | "mapvalues" => return self.lambda_call(ld, &lname, name, args, span),
+            "map" | "filter" | "sort" | "reduce" | "toobject" | "groupby" | "mapvalues" => {
+                return self.lambda_call(ld, &lname, name, args, span);
+            }
             "any" if args.len() == 1 => return self.eval(ld, &args[0]),
             "deployer" => {
                 return SVal::unknown("deployer() is known only at deployment", span);
             }
             "fail" => {
                 return SVal::error("the template calls fail() here", span);
+            }
+            "loadjsoncontent" | "loadtextcontent" if !args.is_empty() => {
+                return self.load_content(ld, &lname, args, span);
             }
             "loadtextcontent"
             | "loadjsoncontent"
@@ -1518,6 +1522,62 @@ impl<'f> Inst<'f> {
         out
     }
 
+    /// `loadJsonContent('rules.json'[, '$.path'])`, `loadTextContent('x')`:
+    /// the Bicep compiler inlines the file, so do we, when it lies inside the
+    /// scanned folder. A file discovery read keeps exact spans into it.
+    fn load_content(
+        &mut self,
+        ld: &mut Loader<'f>,
+        lname: &str,
+        args: &'f [Expr],
+        span: Span,
+    ) -> SVal {
+        let vals: Vec<SVal> = args.iter().map(|a| self.eval(ld, a)).collect();
+        let Some(rel) = vals.first().and_then(SVal::as_str) else {
+            return SVal::unknown("the file name of a load function is unknown", span);
+        };
+        let from = ld.sources.get(self.file).path.clone();
+        let path = modules::target_path(&from, rel);
+        if !modules::inside_root(&path, &ld.opts.root) {
+            return SVal::unknown(format!("`{rel}` is outside the scanned folder"), span);
+        }
+        let (text, file): (String, Option<FileId>) = match ld.sources.find(&path) {
+            Some(id) => (ld.sources.text(id).to_string(), Some(id)),
+            None => {
+                let small = std::fs::metadata(&path)
+                    .is_ok_and(|m| m.is_file() && m.len() <= ld.opts.limits.max_file_size);
+                match small.then(|| std::fs::read_to_string(&path).ok()).flatten() {
+                    Some(t) => (t, None),
+                    None => return SVal::unknown(format!("file `{rel}` was not found"), span),
+                }
+            }
+        };
+        if lname == "loadtextcontent" {
+            return SVal::new(V::Str(text), span);
+        }
+        let json = match crate::frontend::arm::json::parse(&text, ld.opts.limits.max_depth) {
+            Ok(j) => j,
+            Err(e) => {
+                return SVal::error(format!("`{rel}` is not JSON: {}", e.message), span);
+            }
+        };
+        let mut v = json_to_sval(&json, file, &span, 0);
+        if let Some(p) = vals.get(1).and_then(SVal::as_str) {
+            let mut segs = Vec::new();
+            for part in p.trim_start_matches('$').split(['.', '[', ']']) {
+                if !part.is_empty() {
+                    segs.push(part.trim_matches(|c| c == '\'' || c == '"').to_string());
+                }
+            }
+            let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+            v = match v.path(&refs) {
+                Some(x) => x.clone(),
+                None => SVal::error(format!("`{p}` selects nothing in `{rel}`"), span),
+            };
+        }
+        v
+    }
+
     fn user_function(
         &mut self,
         ld: &mut Loader<'f>,
@@ -1543,6 +1603,25 @@ impl<'f> Inst<'f> {
         out
     }
 
+    /// Call a lambda with its arguments bound (extra parameters unbound).
+    fn apply(
+        &mut self,
+        ld: &mut Loader<'f>,
+        params: &[String],
+        body: &'f Expr,
+        args: Vec<SVal>,
+    ) -> SVal {
+        let n = self.locals.len();
+        for (p, v) in params.iter().zip(args) {
+            self.locals.push((p.clone(), v));
+        }
+        let v = self.eval(ld, body);
+        self.locals.truncate(n);
+        v
+    }
+
+    /// The lambda functions: `map`, `filter`, `reduce`, `sort`, `toObject`,
+    /// `mapValues`, `groupBy`. Elements keep their own spans.
     fn lambda_call(
         &mut self,
         ld: &mut Loader<'f>,
@@ -1551,43 +1630,148 @@ impl<'f> Inst<'f> {
         args: &'f [Expr],
         span: Span,
     ) -> SVal {
-        let (Some(src), Some(lam)) = (args.first(), args.get(1)) else {
-            return SVal::error(format!("{name}() expects an array and a lambda"), span);
+        let lambda = |i: usize| match args.get(i).map(|a| &a.kind) {
+            Some(ExprKind::Lambda { params, body }) => Some((params.as_slice(), &**body)),
+            _ => None,
         };
-        let ExprKind::Lambda { params, body } = &lam.kind else {
+        let Some(src) = args.first() else {
+            return SVal::error(format!("{name}() expects arguments"), span);
+        };
+        let lam_at = if lname == "reduce" { 2 } else { 1 };
+        let Some((params, body)) = lambda(lam_at) else {
             return SVal::error(format!("{name}() expects a lambda"), span);
         };
-        if !matches!(lname, "map" | "filter") {
-            return SVal::unknown(format!("`{name}()` is not evaluated by this tool"), span);
+        let idx = |i: usize, span: &Span| SVal::new(V::Int(i as i64), span.clone());
+        if lname == "mapvalues" {
+            let obj = self.eval(ld, src);
+            let V::Obj(o) = obj.v else {
+                return unknown_from(&obj, "mapValues() of a value that is not an object", span);
+            };
+            let mut out = Vec::new();
+            for (k, v) in o {
+                let r = self.apply(ld, params, body, vec![v]);
+                out.push((k, r));
+            }
+            return SVal::new(V::Obj(out), span);
         }
         let items = match self.loop_items(ld, src) {
             Ok(i) => i,
             Err(u) => return SVal::new(u.v, span),
         };
-        let mut out = Vec::new();
-        for (i, it) in items.into_iter().enumerate() {
-            let n = self.locals.len();
-            if let Some(p) = params.first() {
-                self.locals.push((p.clone(), it.clone()));
-            }
-            if let Some(p) = params.get(1) {
-                self.locals
-                    .push((p.clone(), SVal::new(V::Int(i as i64), span.clone())));
-            }
-            let v = self.eval(ld, body);
-            self.locals.truncate(n);
-            if lname == "map" {
-                out.push(v);
-            } else {
-                match v.v {
-                    V::Bool(true) => out.push(it),
-                    V::Bool(false) => {}
-                    _ => return unknown_from(&v, "a filter() predicate is unknown", span),
+        match lname {
+            "map" | "filter" => {
+                let mut out = Vec::new();
+                for (i, it) in items.into_iter().enumerate() {
+                    let v = self.apply(ld, params, body, vec![it.clone(), idx(i, &span)]);
+                    if lname == "map" {
+                        out.push(v);
+                        continue;
+                    }
+                    match v.v {
+                        V::Bool(true) => out.push(it),
+                        V::Bool(false) => {}
+                        _ => return unknown_from(&v, "a filter() predicate is unknown", span),
+                    }
                 }
+                SVal::new(V::Arr(out), span)
             }
+            "reduce" => {
+                let mut acc = match args.get(1) {
+                    Some(init) => self.eval(ld, init),
+                    None => return SVal::error("reduce() expects an initial value", span),
+                };
+                for (i, it) in items.into_iter().enumerate() {
+                    acc = self.apply(ld, params, body, vec![acc, it, idx(i, &span)]);
+                }
+                acc
+            }
+            "sort" => {
+                // Insertion sort, as ARM does: stable and bounded by the
+                // expansion limit on the items.
+                let mut out: Vec<SVal> = Vec::new();
+                for it in items {
+                    let mut pos = out.len();
+                    for (i, o) in out.iter().enumerate() {
+                        let less = self.apply(ld, params, body, vec![it.clone(), o.clone()]);
+                        match less.v {
+                            V::Bool(true) => {
+                                pos = i;
+                                break;
+                            }
+                            V::Bool(false) => {}
+                            _ => {
+                                return unknown_from(&less, "a sort() comparison is unknown", span);
+                            }
+                        }
+                    }
+                    out.insert(pos, it);
+                }
+                SVal::new(V::Arr(out), span)
+            }
+            "toobject" | "groupby" => {
+                let value_lambda = lambda(2);
+                let mut out: Vec<(String, SVal)> = Vec::new();
+                for it in items {
+                    let k = self.apply(ld, params, body, vec![it.clone()]);
+                    let Some(key) = k.as_str().map(str::to_string) else {
+                        return unknown_from(&k, "an object key is unknown", span);
+                    };
+                    let v = match (lname, value_lambda) {
+                        ("toobject", Some((vp, vb))) => self.apply(ld, vp, vb, vec![it]),
+                        _ => it,
+                    };
+                    if lname == "groupby" {
+                        match out.iter_mut().find(|(x, _)| *x == key) {
+                            Some((_, SVal { v: V::Arr(a), .. })) => a.push(v),
+                            _ => out.push((key, SVal::new(V::Arr(vec![v]), span.clone()))),
+                        }
+                    } else {
+                        set_prop(&mut out, key, v);
+                    }
+                }
+                SVal::new(V::Obj(out), span)
+            }
+            _ => SVal::unknown(format!("`{name}()` is not evaluated by this tool"), span),
         }
-        SVal::new(V::Arr(out), span)
     }
+}
+
+/// A JSON value as a Bicep value: spans into the file when discovery read
+/// it, the call's span otherwise. Depth is bounded by the JSON parser.
+fn json_to_sval(
+    j: &crate::frontend::arm::json::Json,
+    file: Option<FileId>,
+    call: &Span,
+    depth: usize,
+) -> SVal {
+    use crate::frontend::arm::json::JKind;
+    let span = match file {
+        Some(f) => Span::new(f, j.range.clone()),
+        None => call.clone(),
+    };
+    if depth > 256 {
+        return SVal::error("JSON nested too deeply", span);
+    }
+    let v = match &j.kind {
+        JKind::Null => V::Null,
+        JKind::Bool(b) => V::Bool(*b),
+        JKind::Num(n) => n
+            .parse::<i64>()
+            .map(V::Int)
+            .unwrap_or_else(|_| V::Str(n.clone())),
+        JKind::Str(s) => V::Str(s.clone()),
+        JKind::Arr(a) => V::Arr(
+            a.iter()
+                .map(|x| json_to_sval(x, file, call, depth + 1))
+                .collect(),
+        ),
+        JKind::Obj(m) => V::Obj(
+            m.iter()
+                .map(|m| (m.key.clone(), json_to_sval(&m.value, file, call, depth + 1)))
+                .collect(),
+        ),
+    };
+    SVal::new(v, span)
 }
 
 /// Number of nodes in a value, or `None` past `max` (iterative).
