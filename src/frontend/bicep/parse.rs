@@ -1058,8 +1058,9 @@ impl<'a> Conv<'a> {
                                 name_range,
                             } if matches!(&obj.kind, ExprKind::Ident(ns) if ns == "sys" || ns == "az") =>
                             {
-                                let ExprKind::Ident(ns) = obj.kind else {
-                                    unreachable!("matched above")
+                                let ns = match obj.kind {
+                                    ExprKind::Ident(ns) => ns,
+                                    _ => String::new(),
                                 };
                                 ExprKind::Call {
                                     ns: Some(ns),
