@@ -50,7 +50,7 @@ pub fn load(
 /// Stack for parsing and evaluation. Their recursion is bounded by the depth
 /// limit, but a debug build spends kilobytes per level, more than the 2 MB a
 /// worker thread has; the space is reserved, not committed.
-const STACK: usize = 256 << 20;
+const STACK: usize = 64 << 20;
 
 /// Run `f` on a thread with [`STACK`] bytes of stack (inline if no thread
 /// can be started).
