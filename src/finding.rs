@@ -16,6 +16,7 @@ pub enum Code {
     AEL007,
     AEL008,
     AEL009,
+    AEL010,
 }
 
 impl Code {
@@ -31,6 +32,7 @@ impl Code {
         Code::AEL007,
         Code::AEL008,
         Code::AEL009,
+        Code::AEL010,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Code {
             Code::AEL007 => "AEL007",
             Code::AEL008 => "AEL008",
             Code::AEL009 => "AEL009",
+            Code::AEL010 => "AEL010",
         }
     }
 
@@ -61,6 +64,7 @@ impl Code {
             Code::AEL007 => "udr-without-default-route",
             Code::AEL008 => "unresolved-value",
             Code::AEL009 => "broad-rule-only",
+            Code::AEL010 => "unused-suppression",
         }
     }
 
@@ -88,6 +92,9 @@ impl Code {
             Code::AEL009 => {
                 "A required endpoint passes only through a broad address or service-tag rule"
             }
+            Code::AEL010 => {
+                "A suppression comment that suppresses nothing: no reason, an unknown code, or no finding to cover"
+            }
         }
     }
 
@@ -96,7 +103,9 @@ impl Code {
             Code::AEL000 | Code::AEL001 | Code::AEL003 | Code::AEL004 | Code::AEL007 => {
                 Severity::Error
             }
-            Code::AEL002 | Code::AEL005 | Code::AEL006 | Code::AEL009 => Severity::Warning,
+            Code::AEL002 | Code::AEL005 | Code::AEL006 | Code::AEL009 | Code::AEL010 => {
+                Severity::Warning
+            }
             Code::AEL008 => Severity::Note,
         }
     }

@@ -22,12 +22,8 @@ use crate::finding::{Code, Finding, Severity};
 use crate::source::{FileId, Sources, Span};
 use std::ops::Range;
 
-/// Code proposed for suppression problems (`unused-suppression`), appended
-/// after AEL009. Until `Code` has it, they are reported as [`REPORT_CODE`].
-pub const PROPOSED_CODE: &str = "AEL010";
-pub const PROPOSED_NAME: &str = "unused-suppression";
-/// The code suppression problems are reported under today.
-pub const REPORT_CODE: Code = Code::AEL008;
+/// The code suppression problems are reported under: AEL010 `unused-suppression`.
+pub const REPORT_CODE: Code = Code::AEL010;
 
 const MARKER: &str = "aks-egress-lint:";
 /// Deepest JSON nesting walked for `metadata` entries.
@@ -339,6 +335,12 @@ impl<'a> Lexer<'a> {
                     i = skip_string(b, i, c);
                     continue;
                 }
+                (Lang::Hcl, b'<') if b[i..].starts_with(b"<<") => {
+                    if let Some(end) = skip_heredoc(b, i) {
+                        i = end;
+                        continue;
+                    }
+                }
                 _ => {}
             }
             let tok = match c {
@@ -357,6 +359,39 @@ impl<'a> Lexer<'a> {
             i += 1;
         }
     }
+}
+
+/// HCL heredoc `<<EOT` / `<<-EOT` starting at `i`: the index of the
+/// newline that ends its closing line (the whole body is text), or `None`
+/// when `<<` starts no heredoc.
+fn skip_heredoc(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 2;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let start = j;
+    while b
+        .get(j)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        j += 1;
+    }
+    let marker = b.get(start..j).filter(|m| !m.is_empty())?;
+    // The marker ends its line; the body starts on the next one.
+    let mut line = b[j..].iter().position(|c| *c == b'\n').map(|p| j + p + 1)?;
+    while line < b.len() {
+        let end = b[line..]
+            .iter()
+            .position(|c| *c == b'\n')
+            .map_or(b.len(), |p| line + p);
+        let text = &b[line..end];
+        let trimmed = text.trim_ascii();
+        if trimmed == marker {
+            return Some(end);
+        }
+        line = end + 1;
+    }
+    Some(b.len())
 }
 
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -755,9 +790,25 @@ resource "azurerm_lb" "after" {}
                 "9:1 AEL001 error at resource \"azurerm_route_table\"",
                 "14:3 AEL008 note at name = \"s\"",
                 "18:1 AEL006 warning at resource \"azurerm_lb\" \"after\"",
-                "14:14 AEL008 warning suppression does not apply: it gives no reason",
-                "9:39 AEL008 note unused suppression: no AEL004 finding here to ignore",
+                "14:14 AEL010 warning suppression does not apply: it gives no reason",
+                "9:39 AEL010 note unused suppression: no AEL004 finding here to ignore",
             ]
+        );
+    }
+
+    #[test]
+    fn heredocs_are_text() {
+        let tf = "# aks-egress-lint: ignore[AEL003] lab\nresource \"x\" \"y\" {\n  policy = <<-EOT\n    { \"a\": [\n    # aks-egress-lint: ignore[AEL001] not a comment\n  EOT\n  name = \"n\"\n}\nresource \"z\" \"w\" {}\n";
+        assert_eq!(
+            run(
+                "h.tf",
+                tf,
+                &[
+                    (Code::AEL003, "name = \"n\""),
+                    (Code::AEL003, "resource \"z\"")
+                ]
+            ),
+            ["9:1 AEL003 error at resource \"z\""]
         );
     }
 
@@ -823,9 +874,9 @@ resource "azurerm_lb" "after" {}
             ),
             [
                 "17:5 AEL003 error at {\"name\": \"outside\"}",
-                "9:13 AEL008 warning suppression does not apply: it gives no reason",
-                "10:13 AEL008 warning suppression does not apply: unknown code `AEL042`",
-                "11:13 AEL008 note unused suppression: no AEL009 finding here to ignore",
+                "9:13 AEL010 warning suppression does not apply: it gives no reason",
+                "10:13 AEL010 warning suppression does not apply: unknown code `AEL042`",
+                "11:13 AEL010 note unused suppression: no AEL009 finding here to ignore",
             ]
         );
     }
@@ -852,10 +903,10 @@ resource "azurerm_lb" "after" {}
         assert_eq!(
             run("a.tf", t, &[]),
             [
-                "1:1 AEL008 warning suppression does not apply: `disable` is not a directive; write `aks-egress-lint: ignore[CODE] reason`",
-                "2:1 AEL008 warning suppression does not apply: `ignore[` is not closed by `]`",
-                "3:1 AEL008 warning suppression does not apply: `ignore[]` names no code",
-                "4:1 AEL008 note unused suppression: no AEL001 finding here to ignore",
+                "1:1 AEL010 warning suppression does not apply: `disable` is not a directive; write `aks-egress-lint: ignore[CODE] reason`",
+                "2:1 AEL010 warning suppression does not apply: `ignore[` is not closed by `]`",
+                "3:1 AEL010 warning suppression does not apply: `ignore[]` names no code",
+                "4:1 AEL010 note unused suppression: no AEL001 finding here to ignore",
             ]
         );
         // In a file that failed to parse, nothing is called unused.
