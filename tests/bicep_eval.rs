@@ -25,7 +25,7 @@ fn run_opts(files: &[(&str, &str)], opts: FrontendOptions) -> Run {
         let id = src.add_named(name, *text);
         if name.ends_with(".bicepparam") {
             p.push(id);
-        } else {
+        } else if name.ends_with(".bicep") {
             b.push(id);
         }
     }
@@ -344,4 +344,76 @@ fn compiled_json_next_to_its_bicep_is_recognised() {
         ),
         vec![compiled]
     );
+}
+
+#[test]
+fn bicepparam_extends_a_shared_file() {
+    let main = "param env string\nparam prefix string\n\nresource rt 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: '${prefix}-rt-${env}'\n}\n";
+    let r = run(&[
+        ("main.bicep", main),
+        (
+            "shared.bicepparam",
+            "using none\n\nparam prefix = 'contoso'\nparam env = 'base'\n",
+        ),
+        (
+            "prod.bicepparam",
+            "using './main.bicep'\nextends './shared.bicepparam'\n\nparam env = 'prod'\n",
+        ),
+    ]);
+    let rt = r.one("rt");
+    assert_eq!(
+        rt.names.as_deref(),
+        Some(&["contoso-rt-prod".to_string()][..])
+    );
+    assert_eq!(r.codes(), Vec::<String>::new());
+}
+
+#[test]
+fn load_json_content_keeps_spans_into_the_json_file() {
+    let main = "var rules = loadJsonContent('rules.json')\nvar fqdns = loadJsonContent('rules.json', '$.app[0].fqdns')\n\nresource rt 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: 'rt'\n  properties: {\n    first: rules.app[0].fqdns[1]\n    all: fqdns\n    missing: loadTextContent('nope.txt')\n  }\n}\n";
+    let json = "{\n  \"app\": [\n    {\n      \"fqdns\": [\"mcr.microsoft.com\", \"*.data.mcr.microsoft.com\"]\n    }\n  ]\n}\n";
+    let r = run(&[("infra/main.bicep", main), ("infra/rules.json", json)]);
+    let first = prop(&r, "rt", "first");
+    assert_eq!(s(first), "*.data.mcr.microsoft.com");
+    assert_eq!(r.pos(first), ("infra/rules.json".into(), 4, 38));
+    assert_eq!(r.codes(), Vec::<String>::new());
+    assert_eq!(prop(&r, "rt", "all").as_arr().unwrap().len(), 2);
+    assert!(
+        prop(&r, "rt", "missing")
+            .unknown_reason()
+            .unwrap()
+            .contains("not found")
+    );
+}
+
+#[test]
+fn lambda_functions() {
+    let text = with_props(
+        "var subnets = [\n  {\n    name: 'b'\n    prefix: '10.0.1.0/24'\n  }\n  {\n    name: 'a'\n    prefix: '10.0.0.0/24'\n  }\n]",
+        "    byName: toObject(subnets, s => s.name, s => s.prefix)\n    total: reduce(map(subnets, s => 1), 0, (acc, x) => acc + x)\n    sorted: map(sort(subnets, (x, y) => x.name < y.name), s => s.name)\n    grouped: groupBy(subnets, s => s.name)\n    upper: mapValues({ a: 'x' }, v => toUpper(v))",
+    );
+    let r = run(&[("main.bicep", &text)]);
+    let by = prop(&r, "rt", "byName");
+    assert_eq!(s(by.get("a").unwrap()), "10.0.0.0/24");
+    // The value keeps the span where the prefix was written.
+    assert_eq!(r.pos(by.get("a").unwrap()), ("main.bicep".into(), 8, 13));
+    assert_eq!(prop(&r, "rt", "total").v, V::Int(2));
+    let sorted: Vec<&str> = prop(&r, "rt", "sorted")
+        .as_arr()
+        .unwrap()
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(sorted, ["a", "b"]);
+    assert_eq!(
+        prop(&r, "rt", "grouped")
+            .get("b")
+            .unwrap()
+            .as_arr()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(s(prop(&r, "rt", "upper").get("a").unwrap()), "X");
+    assert_eq!(r.codes(), Vec::<String>::new());
 }

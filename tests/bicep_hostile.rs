@@ -114,3 +114,51 @@ proptest! {
         let _ = load(&[("p.bicep", text.clone()), ("p.bicepparam", text)]);
     }
 }
+
+#[test]
+fn long_parent_chains_and_reference_chains() {
+    let mut text = String::from(
+        "resource r0 'Microsoft.Network/virtualNetworks@2024-05-01' = {\n  name: 'v0'\n}\n",
+    );
+    for i in 1..20_000 {
+        text.push_str(&format!(
+            "resource r{i} 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' = {{\n  parent: r{}\n  name: 's{i}'\n}}\n",
+            i - 1
+        ));
+    }
+    for i in 1..3000 {
+        text.push_str(&format!("var v{i} = v{}\n", i - 1));
+    }
+    text.push_str("var v0 = 'x'\n");
+    let (m, t) = load(&[("chain.bicep", text)]);
+    assert!(t < Duration::from_secs(30), "{t:?}");
+    let _ = m;
+}
+
+#[test]
+fn deepest_accepted_nesting_fits_a_small_stack() {
+    // Just under the depth limit, through modules, on a 1 MB thread: the
+    // parse and evaluation recursion stay bounded.
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let mut files = vec![];
+    for i in 0..40 {
+        files.push((
+            format!("m{i}.bicep"),
+            format!(
+                "param p array = {}\nmodule next './m{}.bicep' = {{\n  name: 'n'\n  params: {{\n    p: [\n      p\n    ]\n  }}\n}}\noutput o array = [\n  next.outputs.o\n  {}\n]\n",
+                deep(100),
+                i + 1,
+                deep(100)
+            ),
+        ));
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            let refs: Vec<(&str, String)> =
+                files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+            load(&refs).0.findings.len()
+        })
+        .expect("thread");
+    assert!(handle.join().is_ok());
+}

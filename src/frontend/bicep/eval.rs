@@ -25,6 +25,8 @@ const MAX_STEPS: usize = 2_000_000;
 const MAX_VALUE_NODES: usize = 100_000;
 /// Most value nodes copied out of parameters and variables in one load.
 const MAX_COPIED_NODES: usize = 50_000_000;
+/// Most name segments of a resource (`vnet/subnet` has two).
+const MAX_NAME_SEGMENTS: usize = 8;
 /// Deepest module nesting followed.
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -97,6 +99,8 @@ pub struct Loader<'f> {
     pub stack: Vec<FileId>,
     steps: usize,
     copied: usize,
+    /// Current evaluation nesting, across modules.
+    depth: usize,
 }
 
 impl<'f> Loader<'f> {
@@ -115,6 +119,7 @@ impl<'f> Loader<'f> {
             stack: Vec::new(),
             steps: 0,
             copied: 0,
+            depth: 0,
         }
     }
 
@@ -197,7 +202,6 @@ pub struct Inst<'f> {
     entries: Vec<ResEntry<'f>>,
     mods: Vec<ModEntry<'f>>,
     locals: Vec<(String, SVal)>,
-    depth: usize,
     cond: Option<Unknown>,
 }
 
@@ -222,7 +226,6 @@ impl<'f> Inst<'f> {
             entries: Vec::new(),
             mods: Vec::new(),
             locals: Vec::new(),
-            depth: 0,
             cond,
         };
         for (i, st) in ast.stmts.iter().enumerate() {
@@ -487,12 +490,14 @@ impl<'f> Inst<'f> {
         if !ld.step() {
             return SVal::error("evaluation budget exhausted", span);
         }
-        if self.depth > ld.opts.limits.max_depth.max(16) {
+        // Depth counts across modules: a module's evaluation runs inside
+        // its caller's.
+        if ld.depth > ld.opts.limits.max_depth.max(16) {
             return SVal::error("expression nested too deeply to evaluate", span);
         }
-        self.depth += 1;
+        ld.depth += 1;
         let v = self.eval_inner(ld, e, span);
-        self.depth -= 1;
+        ld.depth -= 1;
         v
     }
 
@@ -1205,6 +1210,15 @@ impl<'f> Inst<'f> {
         let name = body.get("name").cloned();
         let own = name.as_ref().and_then(|n| n.as_str()).map(str::to_string);
         let names = match (parent, own) {
+            // ARM nests child types a few levels deep; a longer chain of
+            // parents is not a real resource (and would grow without bound).
+            (Some(p), _)
+                if p.names
+                    .as_ref()
+                    .is_some_and(|n| n.len() >= MAX_NAME_SEGMENTS) =>
+            {
+                None
+            }
             (Some(p), Some(n)) => p.names.clone().map(|mut ns| {
                 ns.push(n);
                 ns
@@ -1462,9 +1476,19 @@ impl<'f> Inst<'f> {
         }
         let lname = name.to_ascii_lowercase();
         match lname.as_str() {
-            "map" | "filter" | "sort" | "reduce" | "tobject" | "toobject" | "groupby"
-            | "mapvalues" => return self.lambda_call(ld, &lname, name, args, span),
+            "map" | "filter" | "sort" | "reduce" | "toobject" | "groupby" | "mapvalues" => {
+                return self.lambda_call(ld, &lname, name, args, span);
+            }
             "any" if args.len() == 1 => return self.eval(ld, &args[0]),
+            "deployer" => {
+                return SVal::unknown("deployer() is known only at deployment", span);
+            }
+            "fail" => {
+                return SVal::error("the template calls fail() here", span);
+            }
+            "loadjsoncontent" | "loadtextcontent" if !args.is_empty() => {
+                return self.load_content(ld, &lname, args, span);
+            }
             "loadtextcontent"
             | "loadjsoncontent"
             | "loadyamlcontent"
@@ -1486,7 +1510,7 @@ impl<'f> Inst<'f> {
             reason,
             error: true,
         } = &out.v
-            && reason.ends_with("is not supported")
+            && reason.eq_ignore_ascii_case(&format!("function `{name}` is not supported"))
         {
             ld.note(
                 &self.span(name_range),
@@ -1496,6 +1520,62 @@ impl<'f> Inst<'f> {
             );
         }
         out
+    }
+
+    /// `loadJsonContent('rules.json'[, '$.path'])`, `loadTextContent('x')`:
+    /// the Bicep compiler inlines the file, so do we, when it lies inside the
+    /// scanned folder. A file discovery read keeps exact spans into it.
+    fn load_content(
+        &mut self,
+        ld: &mut Loader<'f>,
+        lname: &str,
+        args: &'f [Expr],
+        span: Span,
+    ) -> SVal {
+        let vals: Vec<SVal> = args.iter().map(|a| self.eval(ld, a)).collect();
+        let Some(rel) = vals.first().and_then(SVal::as_str) else {
+            return SVal::unknown("the file name of a load function is unknown", span);
+        };
+        let from = ld.sources.get(self.file).path.clone();
+        let path = modules::target_path(&from, rel);
+        if !modules::inside_root(&path, &ld.opts.root) {
+            return SVal::unknown(format!("`{rel}` is outside the scanned folder"), span);
+        }
+        let (text, file): (String, Option<FileId>) = match ld.sources.find(&path) {
+            Some(id) => (ld.sources.text(id).to_string(), Some(id)),
+            None => {
+                let small = std::fs::metadata(&path)
+                    .is_ok_and(|m| m.is_file() && m.len() <= ld.opts.limits.max_file_size);
+                match small.then(|| std::fs::read_to_string(&path).ok()).flatten() {
+                    Some(t) => (t, None),
+                    None => return SVal::unknown(format!("file `{rel}` was not found"), span),
+                }
+            }
+        };
+        if lname == "loadtextcontent" {
+            return SVal::new(V::Str(text), span);
+        }
+        let json = match crate::frontend::arm::json::parse(&text, ld.opts.limits.max_depth) {
+            Ok(j) => j,
+            Err(e) => {
+                return SVal::error(format!("`{rel}` is not JSON: {}", e.message), span);
+            }
+        };
+        let mut v = json_to_sval(&json, file, &span, 0);
+        if let Some(p) = vals.get(1).and_then(SVal::as_str) {
+            let mut segs = Vec::new();
+            for part in p.trim_start_matches('$').split(['.', '[', ']']) {
+                if !part.is_empty() {
+                    segs.push(part.trim_matches(|c| c == '\'' || c == '"').to_string());
+                }
+            }
+            let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+            v = match v.path(&refs) {
+                Some(x) => x.clone(),
+                None => SVal::error(format!("`{p}` selects nothing in `{rel}`"), span),
+            };
+        }
+        v
     }
 
     fn user_function(
@@ -1508,7 +1588,7 @@ impl<'f> Inst<'f> {
         let Some(StmtKind::Func { params, body }) = self.ast.stmts.get(i).map(|s| &s.kind) else {
             return SVal::error("internal: not a function", span);
         };
-        if self.depth > 64 {
+        if ld.depth > 64 {
             return SVal::error("user-defined functions nested too deeply", span);
         }
         let vals: Vec<SVal> = args.iter().map(|a| self.eval(ld, a)).collect();
@@ -1523,6 +1603,25 @@ impl<'f> Inst<'f> {
         out
     }
 
+    /// Call a lambda with its arguments bound (extra parameters unbound).
+    fn apply(
+        &mut self,
+        ld: &mut Loader<'f>,
+        params: &[String],
+        body: &'f Expr,
+        args: Vec<SVal>,
+    ) -> SVal {
+        let n = self.locals.len();
+        for (p, v) in params.iter().zip(args) {
+            self.locals.push((p.clone(), v));
+        }
+        let v = self.eval(ld, body);
+        self.locals.truncate(n);
+        v
+    }
+
+    /// The lambda functions: `map`, `filter`, `reduce`, `sort`, `toObject`,
+    /// `mapValues`, `groupBy`. Elements keep their own spans.
     fn lambda_call(
         &mut self,
         ld: &mut Loader<'f>,
@@ -1531,43 +1630,148 @@ impl<'f> Inst<'f> {
         args: &'f [Expr],
         span: Span,
     ) -> SVal {
-        let (Some(src), Some(lam)) = (args.first(), args.get(1)) else {
-            return SVal::error(format!("{name}() expects an array and a lambda"), span);
+        let lambda = |i: usize| match args.get(i).map(|a| &a.kind) {
+            Some(ExprKind::Lambda { params, body }) => Some((params.as_slice(), &**body)),
+            _ => None,
         };
-        let ExprKind::Lambda { params, body } = &lam.kind else {
+        let Some(src) = args.first() else {
+            return SVal::error(format!("{name}() expects arguments"), span);
+        };
+        let lam_at = if lname == "reduce" { 2 } else { 1 };
+        let Some((params, body)) = lambda(lam_at) else {
             return SVal::error(format!("{name}() expects a lambda"), span);
         };
-        if !matches!(lname, "map" | "filter") {
-            return SVal::unknown(format!("`{name}()` is not evaluated by this tool"), span);
+        let idx = |i: usize, span: &Span| SVal::new(V::Int(i as i64), span.clone());
+        if lname == "mapvalues" {
+            let obj = self.eval(ld, src);
+            let V::Obj(o) = obj.v else {
+                return unknown_from(&obj, "mapValues() of a value that is not an object", span);
+            };
+            let mut out = Vec::new();
+            for (k, v) in o {
+                let r = self.apply(ld, params, body, vec![v]);
+                out.push((k, r));
+            }
+            return SVal::new(V::Obj(out), span);
         }
         let items = match self.loop_items(ld, src) {
             Ok(i) => i,
             Err(u) => return SVal::new(u.v, span),
         };
-        let mut out = Vec::new();
-        for (i, it) in items.into_iter().enumerate() {
-            let n = self.locals.len();
-            if let Some(p) = params.first() {
-                self.locals.push((p.clone(), it.clone()));
-            }
-            if let Some(p) = params.get(1) {
-                self.locals
-                    .push((p.clone(), SVal::new(V::Int(i as i64), span.clone())));
-            }
-            let v = self.eval(ld, body);
-            self.locals.truncate(n);
-            if lname == "map" {
-                out.push(v);
-            } else {
-                match v.v {
-                    V::Bool(true) => out.push(it),
-                    V::Bool(false) => {}
-                    _ => return unknown_from(&v, "a filter() predicate is unknown", span),
+        match lname {
+            "map" | "filter" => {
+                let mut out = Vec::new();
+                for (i, it) in items.into_iter().enumerate() {
+                    let v = self.apply(ld, params, body, vec![it.clone(), idx(i, &span)]);
+                    if lname == "map" {
+                        out.push(v);
+                        continue;
+                    }
+                    match v.v {
+                        V::Bool(true) => out.push(it),
+                        V::Bool(false) => {}
+                        _ => return unknown_from(&v, "a filter() predicate is unknown", span),
+                    }
                 }
+                SVal::new(V::Arr(out), span)
             }
+            "reduce" => {
+                let mut acc = match args.get(1) {
+                    Some(init) => self.eval(ld, init),
+                    None => return SVal::error("reduce() expects an initial value", span),
+                };
+                for (i, it) in items.into_iter().enumerate() {
+                    acc = self.apply(ld, params, body, vec![acc, it, idx(i, &span)]);
+                }
+                acc
+            }
+            "sort" => {
+                // Insertion sort, as ARM does: stable and bounded by the
+                // expansion limit on the items.
+                let mut out: Vec<SVal> = Vec::new();
+                for it in items {
+                    let mut pos = out.len();
+                    for (i, o) in out.iter().enumerate() {
+                        let less = self.apply(ld, params, body, vec![it.clone(), o.clone()]);
+                        match less.v {
+                            V::Bool(true) => {
+                                pos = i;
+                                break;
+                            }
+                            V::Bool(false) => {}
+                            _ => {
+                                return unknown_from(&less, "a sort() comparison is unknown", span);
+                            }
+                        }
+                    }
+                    out.insert(pos, it);
+                }
+                SVal::new(V::Arr(out), span)
+            }
+            "toobject" | "groupby" => {
+                let value_lambda = lambda(2);
+                let mut out: Vec<(String, SVal)> = Vec::new();
+                for it in items {
+                    let k = self.apply(ld, params, body, vec![it.clone()]);
+                    let Some(key) = k.as_str().map(str::to_string) else {
+                        return unknown_from(&k, "an object key is unknown", span);
+                    };
+                    let v = match (lname, value_lambda) {
+                        ("toobject", Some((vp, vb))) => self.apply(ld, vp, vb, vec![it]),
+                        _ => it,
+                    };
+                    if lname == "groupby" {
+                        match out.iter_mut().find(|(x, _)| *x == key) {
+                            Some((_, SVal { v: V::Arr(a), .. })) => a.push(v),
+                            _ => out.push((key, SVal::new(V::Arr(vec![v]), span.clone()))),
+                        }
+                    } else {
+                        set_prop(&mut out, key, v);
+                    }
+                }
+                SVal::new(V::Obj(out), span)
+            }
+            _ => SVal::unknown(format!("`{name}()` is not evaluated by this tool"), span),
         }
-        SVal::new(V::Arr(out), span)
     }
+}
+
+/// A JSON value as a Bicep value: spans into the file when discovery read
+/// it, the call's span otherwise. Depth is bounded by the JSON parser.
+fn json_to_sval(
+    j: &crate::frontend::arm::json::Json,
+    file: Option<FileId>,
+    call: &Span,
+    depth: usize,
+) -> SVal {
+    use crate::frontend::arm::json::JKind;
+    let span = match file {
+        Some(f) => Span::new(f, j.range.clone()),
+        None => call.clone(),
+    };
+    if depth > 256 {
+        return SVal::error("JSON nested too deeply", span);
+    }
+    let v = match &j.kind {
+        JKind::Null => V::Null,
+        JKind::Bool(b) => V::Bool(*b),
+        JKind::Num(n) => n
+            .parse::<i64>()
+            .map(V::Int)
+            .unwrap_or_else(|_| V::Str(n.clone())),
+        JKind::Str(s) => V::Str(s.clone()),
+        JKind::Arr(a) => V::Arr(
+            a.iter()
+                .map(|x| json_to_sval(x, file, call, depth + 1))
+                .collect(),
+        ),
+        JKind::Obj(m) => V::Obj(
+            m.iter()
+                .map(|m| (m.key.clone(), json_to_sval(&m.value, file, call, depth + 1)))
+                .collect(),
+        ),
+    };
+    SVal::new(v, span)
 }
 
 /// Number of nodes in a value, or `None` past `max` (iterative).
@@ -1737,7 +1941,8 @@ fn step_into(base: SVal, key: &SVal, span: Span) -> SVal {
 pub fn undeclared(file: &File, bicepparam: bool) -> Vec<SyntaxError> {
     let mut top: HashSet<&str> = file.stmts.iter().map(|s| s.name.as_str()).collect();
     top.extend(file.imports.iter().map(String::as_str));
-    top.extend(["az", "sys"]);
+    // Namespaces, and `this` (a resource's own existence, in its body).
+    top.extend(["az", "sys", "this"]);
     let mut nested = Vec::new();
     for s in &file.stmts {
         if let StmtKind::Resource(r) = &s.kind {

@@ -41,10 +41,35 @@ pub fn load(
     opts: &FrontendOptions,
 ) -> Model {
     let mut model = Model::default();
-    let (resources, findings) = evaluate(sources, files, params, opts);
+    let (resources, findings) = with_stack(|| evaluate(sources, files, params, opts));
     model.findings.extend(findings);
     lower::map(&resources, &mut model);
     model
+}
+
+/// Stack for parsing and evaluation. Their recursion is bounded by the depth
+/// limit, but a debug build spends kilobytes per level, more than the 2 MB a
+/// worker thread has; the space is reserved, not committed.
+const STACK: usize = 64 << 20;
+
+/// Run `f` on a thread with [`STACK`] bytes of stack (inline if no thread
+/// can be started).
+fn with_stack<T: Send>(f: impl Fn() -> T + Sync) -> T {
+    std::thread::scope(|scope| {
+        let run = std::thread::Builder::new()
+            .name("bicep".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, &f);
+        match run {
+            Ok(handle) => match handle.join() {
+                Ok(v) => v,
+                // Evaluation does not panic; if it ever did, fail as loudly
+                // as an inline call would.
+                Err(e) => std::panic::resume_unwind(e),
+            },
+            Err(_) => f(),
+        }
+    })
 }
 
 /// Parse and evaluate every entry point: the resource instances (identical
@@ -166,8 +191,35 @@ pub fn evaluate(
         if let Some(p) = param_file
             && let Some(past) = parsed.get(&p)
         {
-            let mut pinst = Inst::new(p, past, HashMap::new(), None);
-            given = pinst.param_values(&mut ld);
+            // `extends` chains: the base files' values first, overridden by
+            // the file's own.
+            let mut chain = vec![p];
+            let mut cur = past;
+            let mut from = p;
+            while let Some((path, range)) = &cur.extends {
+                if chain.len() > 8 {
+                    break;
+                }
+                match modules::resolve(&mut ld, from, path, &Span::new(from, range.clone())) {
+                    modules::ModuleTarget::File(base)
+                        if !chain.contains(&base) && param_set.contains(&base) =>
+                    {
+                        let Some(bast) = parsed.get(&base).filter(|a| a.errors.is_empty()) else {
+                            break;
+                        };
+                        chain.push(base);
+                        cur = bast;
+                        from = base;
+                    }
+                    _ => break,
+                }
+            }
+            for f in chain.iter().rev() {
+                if let Some(fast) = parsed.get(f) {
+                    let mut pinst = Inst::new(*f, fast, HashMap::new(), None);
+                    given.extend(pinst.param_values(&mut ld));
+                }
+            }
             if let Some(tast) = parsed.get(&template) {
                 let declared: HashSet<&str> = tast
                     .stmts
@@ -197,9 +249,17 @@ pub fn evaluate(
         inst.run(&mut ld);
     }
 
+    // Identical instances (same declaration, names and contents) once;
+    // full comparisons only within a declaration and name.
     let mut resources: Vec<ResInst> = Vec::new();
+    type Bucket = (FileId, usize, Option<Vec<String>>);
+    let mut seen: HashMap<Bucket, Vec<usize>> = HashMap::new();
     for r in std::mem::take(&mut ld.resources) {
-        if !resources.contains(&r) {
+        let bucket = seen
+            .entry((r.decl_span.file, r.decl_span.range.start, r.names.clone()))
+            .or_default();
+        if !bucket.iter().any(|&i| resources.get(i) == Some(&r)) {
+            bucket.push(resources.len());
             resources.push(r);
         }
     }

@@ -124,13 +124,15 @@ pub fn network_related(reference: &str) -> bool {
         "vnet",
         "subnet",
         "nsg",
-        "route",
+        "routes",
+        "udr",
         "egress",
         "aks",
         "spoke",
     ]
     .iter()
     .any(|k| r.contains(k))
+        && !r.contains("web-application-firewall")
 }
 
 /// Resource types this tool maps into the network model (so a loop over
@@ -153,4 +155,34 @@ pub fn relevant_type(type_ref: &str) -> bool {
     ]
     .iter()
     .any(|p| t.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_modules_on_the_egress_path() {
+        for yes in [
+            "br/public:avm/res/network/virtual-network:0.5.1",
+            "br/public:avm/res/network/network-security-group:0.5.0",
+            "br/public:avm/res/network/route-table:0.4.0",
+            "br/public:avm/res/network/azure-firewall:0.5.1",
+            "br/public:avm/res/network/firewall-policy:0.3.0",
+            "br/public:avm/res/container-service/managed-cluster:0.9.0",
+            "br:contoso.azurecr.io/bicep/hub-firewall:1.0",
+            "ts/corp:spoke-network:2.0",
+        ] {
+            assert!(network_related(yes), "{yes}");
+        }
+        for no in [
+            "br/public:avm/res/key-vault/vault:0.11.0",
+            "br/public:avm/res/network/express-route-port:0.3.1",
+            "br/public:avm/res/network/front-door-web-application-firewall-policy:0.3.0",
+            "br/public:avm/res/network/private-dns-zone:0.6.0",
+            "br/public:deployment-scripts/wait:1.0.1",
+        ] {
+            assert!(!network_related(no), "{no}");
+        }
+    }
 }

@@ -18,7 +18,15 @@
 //!   are remembered;
 //! - `extension name` lines (the successor of `provider`) are blanked: they
 //!   declare no value this tool reads;
-//! - the type of a typed variable (`var x string[] = ...`) is blanked.
+//! - the type of a typed variable (`var x string[] = ...`) is blanked;
+//! - `import` statements (also spread over lines, without commas) are
+//!   blanked and their local names remembered; `type` declarations are
+//!   blanked (no value depends on them);
+//! - `param`/`output` types: a trailing `?` on a primitive type is dropped
+//!   (the grammar reads it as the start of `? :` on the next line), any other
+//!   type (`resourceInput<...>.tags`, multi-line unions of literals) becomes
+//!   one opaque name;
+//! - the non-null assertion `x!` (outside `x!.y`) is dropped.
 
 use super::syntax::*;
 use std::collections::HashSet;
@@ -35,6 +43,13 @@ pub struct Prepared {
     pub spreads: HashSet<usize>,
     /// Offsets of `param` keywords rewritten to `var` (`.bicepparam`).
     pub params: HashSet<usize>,
+    /// Names brought in by `import` statements (blanked before parsing).
+    pub imports: Vec<String>,
+    /// `using none` (`.bicepparam` without a template): its offset.
+    pub using_none: Option<usize>,
+    /// `extends '<path>'` of a `.bicepparam` file: the path and the range of
+    /// the string (blanked before parsing).
+    pub extends: Option<(String, Range<usize>)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -51,6 +66,9 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
     let b = src.as_bytes();
     let mut spreads = HashSet::new();
     let mut params = HashSet::new();
+    let mut imports = Vec::new();
+    let mut using_none = None;
+    let mut extends = None;
     let mut stack: Vec<Ctx> = Vec::new();
     let mut in_string = false;
     let mut line_start = true;
@@ -112,27 +130,113 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
         }
         if at_line_start && stack.is_empty() {
             if let Some(end) = keyword_at(b, i, b"extension") {
-                // Only the one-line form; a config object would span lines.
+                // The whole statement (a `with {...}` configuration may span
+                // lines); its namespace names stay declared.
+                let stop = statement_end(b, i);
+                let words = String::from_utf8_lossy(&b[end..stop]).into_owned();
+                let words: Vec<&str> = words.split_whitespace().collect();
+                if let Some(first) = words.first()
+                    && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    imports.push(first.to_string());
+                }
+                if let [.., "as", alias] = words.as_slice() {
+                    imports.push(alias.to_string());
+                }
+                blank(&mut out[i..stop]);
+                i = stop;
+                continue;
+            }
+            if let Some(end) = keyword_at(b, i, b"var") {
+                blank_var_type(b, &mut out, end);
+            }
+            if keyword_at(b, i, b"import").is_some() {
+                let end = import_end(b, i, &mut imports);
+                blank(&mut out[i..end]);
+                i = end;
+                continue;
+            }
+            if keyword_at(b, i, b"type").is_some() {
+                // Types carry no values; their newer forms (nullable members,
+                // `resourceInput<...>`) trip the grammar.
+                let end = statement_end(b, i);
+                blank(&mut out[i..end]);
+                i = end;
+                continue;
+            }
+            for kw in [&b"param"[..], b"output"] {
+                if !(bicepparam && kw == b"param")
+                    && let Some(end) = keyword_at(b, i, kw)
+                {
+                    blank_decl_type(b, &mut out, end);
+                }
+            }
+            if bicepparam
+                && let Some(end) = keyword_at(b, i, b"using")
+                && b[end..].trim_ascii_start().starts_with(b"none")
+            {
+                // `using none` is not in the grammar: keep `using` for the
+                // statement's place, read it back as the path `none`.
                 let eol = b[i..]
                     .iter()
                     .position(|&x| x == b'\n')
                     .map_or(b.len(), |p| i + p);
-                if !b[end..eol].contains(&b'{') {
-                    for o in &mut out[i..eol] {
-                        *o = b' ';
-                    }
-                    i = eol;
-                    continue;
-                }
+                blank(&mut out[i..eol]);
+                using_none = Some(i);
+                i = eol;
+                continue;
             }
-            if let Some(end) = keyword_at(b, i, b"var") {
-                blank_var_type(b, &mut out, end);
+            if bicepparam && let Some(end) = keyword_at(b, i, b"extends") {
+                let eol = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
+                let q = b[end..eol]
+                    .iter()
+                    .position(|&x| x == b'\'')
+                    .map(|p| end + p);
+                if let Some(q) = q {
+                    let close = skip_string(b, q);
+                    let path =
+                        String::from_utf8_lossy(&b[q + 1..close.saturating_sub(1).max(q + 1)])
+                            .into_owned();
+                    extends = Some((path, q..close));
+                }
+                blank(&mut out[i..eol]);
+                i = eol;
+                continue;
             }
             if bicepparam && keyword_at(b, i, b"param").is_some() {
                 out[i..i + 5].copy_from_slice(b"var  ");
                 params.insert(i);
                 i += 5;
                 continue;
+            }
+        }
+        // `x!` (non-null assertion) after a name, `)` or `]`: the grammar
+        // knows it only before `.`; it changes no value.
+        if c == b'!'
+            && i > 0
+            && (b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'_' | b')' | b']'))
+            && b.get(i + 1) != Some(&b'=')
+        {
+            out[i] = b' ';
+            i += 1;
+            continue;
+        }
+        if c == b'r'
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+            && (b[i..].starts_with(b"resourceInput<") || b[i..].starts_with(b"resourceOutput<"))
+        {
+            // `resourceInput<'type@version'>` is a type: make it one name.
+            if let Some(close) = b[i..].iter().position(|&x| x == b'>' || x == b'\n') {
+                if b[i + close] == b'>' {
+                    for o in &mut out[i..=i + close] {
+                        *o = b'_';
+                    }
+                    i += close + 1;
+                    continue;
+                }
             }
         }
         match c {
@@ -174,6 +278,202 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
         text,
         spreads,
         params,
+        imports,
+        using_none,
+        extends,
+    }
+}
+
+/// Replace every byte but line breaks with a space.
+fn blank(out: &mut [u8]) {
+    for o in out {
+        if *o != b'\n' && *o != b'\r' {
+            *o = b' ';
+        }
+    }
+}
+
+/// Skip a quoted string starting at `j` (which holds `'`); the index after it.
+fn skip_string(b: &[u8], mut j: usize) -> usize {
+    j += 1;
+    while j < b.len() && b[j] != b'\'' {
+        if b[j] == b'\\' {
+            j += 1;
+        }
+        j += 1;
+    }
+    (j + 1).min(b.len())
+}
+
+/// End of an `import` statement starting at `i`, collecting the local names
+/// it declares (`{ a, b as c }` → `a`, `c`; `* as ns` → `ns`).
+fn import_end(b: &[u8], i: usize, names: &mut Vec<String>) -> usize {
+    let mut j = i + "import".len();
+    while j < b.len() && b[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    let body_start = j;
+    match b.get(j) {
+        Some(b'{') => {
+            let close = b[j..]
+                .iter()
+                .position(|&x| x == b'}')
+                .map_or(b.len(), |p| j + p);
+            let inner = String::from_utf8_lossy(&b[j + 1..close.min(b.len())]).into_owned();
+            for part in inner.split([',', '\n']) {
+                let words: Vec<&str> = part.split_whitespace().collect();
+                match words.as_slice() {
+                    [_, "as", local] | [local] => names.push(local.to_string()),
+                    _ => {}
+                }
+            }
+            j = close + 1;
+        }
+        Some(b'*') => {
+            let eol = b[j..]
+                .iter()
+                .position(|&x| x == b'\n')
+                .map_or(b.len(), |p| j + p);
+            let line = String::from_utf8_lossy(&b[j..eol]).into_owned();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let ["*", "as", ns, ..] = words.as_slice() {
+                names.push(ns.to_string());
+            }
+        }
+        _ => {}
+    }
+    // `import 'kubernetes@1.0.0' with {...} as k8s`: the alias.
+    if b.get(body_start) == Some(&b'\'') {
+        let stop = statement_end(b, i);
+        let text = String::from_utf8_lossy(&b[body_start..stop]).into_owned();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if let [.., "as", alias] = words.as_slice() {
+            names.push(alias.to_string());
+        }
+        return stop;
+    }
+    // Up to the end of the `from '...'` string on its line.
+    let mut k = j.max(body_start);
+    while k < b.len() && b[k] != b'\n' {
+        if b[k] == b'\'' {
+            k = skip_string(b, k);
+            continue;
+        }
+        k += 1;
+    }
+    k.min(b.len())
+}
+
+/// End of a statement starting at `i`: brackets balanced, strings skipped,
+/// and the next line does not continue it with `|`.
+fn statement_end(b: &[u8], i: usize) -> usize {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'\'' => {
+                j = skip_string(b, j);
+                continue;
+            }
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            b'\n' if depth == 0 => {
+                let mut k = j + 1;
+                while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\r' | b'\n') {
+                    k += 1;
+                }
+                if b.get(k) != Some(&b'|') {
+                    return j;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+/// The type of a `param` or `output` line: a primitive keeps its name (it
+/// is checked against values) without a trailing `?`; any other type
+/// (user-defined, `resourceInput<...>.x`, unions of literals) becomes one
+/// opaque name, since no value depends on it. Object types are left alone.
+fn blank_decl_type(b: &[u8], out: &mut [u8], mut j: usize) {
+    while j < b.len() && matches!(b[j], b' ' | b'\t') {
+        j += 1;
+    }
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    while j < b.len() && matches!(b[j], b' ' | b'\t') {
+        j += 1;
+    }
+    let start = j;
+    if b.get(start) == Some(&b'{') {
+        return;
+    }
+    // The type ends at `=` or at a line break, outside brackets and
+    // strings; a union may continue on the next line with `|`.
+    let mut depth = 0usize;
+    let mut end = b.len();
+    let mut k = j;
+    while k < b.len() {
+        match b[k] {
+            b'\'' => {
+                k = skip_string(b, k);
+                continue;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'{' | b'/' if depth == 0 => {
+                end = k;
+                break;
+            }
+            b'=' if depth == 0 => {
+                end = k;
+                break;
+            }
+            b'\n' if depth == 0 => {
+                let mut n = k + 1;
+                while n < b.len() && b[n].is_ascii_whitespace() {
+                    n += 1;
+                }
+                if b.get(n) != Some(&b'|') {
+                    end = k;
+                    break;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    let ty = &b[start..end];
+    let trimmed = ty.trim_ascii_end();
+    if trimmed.is_empty() {
+        return;
+    }
+    let tlen = trimmed.len();
+    let base = trimmed.strip_suffix(b"?").unwrap_or(trimmed);
+    let prim = base.strip_suffix(b"[]").unwrap_or(base);
+    let primitive = [
+        &b"string"[..],
+        b"int",
+        b"bool",
+        b"array",
+        b"object",
+        b"secureString",
+        b"secureObject",
+    ]
+    .contains(&prim);
+    if primitive {
+        if trimmed.ends_with(b"?") {
+            out[start + tlen - 1] = b' ';
+        }
+    } else {
+        blank(&mut out[start..start + tlen]);
+        // One opaque name where the type begins (maybe on the next line).
+        if let Some(first) = ty.iter().position(|x| !x.is_ascii_whitespace()) {
+            out[start + first] = b'_';
+        }
     }
 }
 
@@ -261,6 +561,20 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
     if let Some(e) = first_error(root, &prepared.text) {
         file.errors.push(e);
     }
+    file.imports.extend(prepared.imports.iter().cloned());
+    file.extends = prepared.extends.clone();
+    if let Some(at) = prepared.using_none {
+        file.stmts.push(Stmt {
+            name: String::new(),
+            name_range: at..at,
+            decorators: vec![],
+            kind: StmtKind::Using {
+                path: "none".into(),
+                path_range: at..at + "using".len(),
+            },
+            range: at..at + "using none".len(),
+        });
+    }
     let mut cx = Conv {
         src,
         prep: &prepared,
@@ -275,6 +589,18 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         }
         if n.kind() == "decorators" {
             decorators.extend(cx.decorators(n, 0));
+            continue;
+        }
+        if matches!(n.kind(), "import_statement" | "import_with_statement") {
+            // `provider 'x@1' as k8s`: the alias is the last name.
+            let mut c = n.walk();
+            let last = n
+                .named_children(&mut c)
+                .filter(|x| x.kind() == "identifier")
+                .last();
+            if let Some(id) = last {
+                file.imports.push(cx.text(id.byte_range()).to_string());
+            }
             continue;
         }
         if n.kind() == "import_functionality" {
@@ -312,6 +638,8 @@ fn leftmost_root(n: Node) -> Option<Node> {
             "member_expression" | "subscript_expression" | "resource_expression" => {
                 cur = cur.child_by_field_name("object")?;
             }
+            "ternary_expression" => cur = cur.child_by_field_name("condition")?,
+            "binary_expression" => cur = cur.child_by_field_name("left")?,
             _ => return None,
         }
     }
@@ -730,8 +1058,9 @@ impl<'a> Conv<'a> {
                                 name_range,
                             } if matches!(&obj.kind, ExprKind::Ident(ns) if ns == "sys" || ns == "az") =>
                             {
-                                let ExprKind::Ident(ns) = obj.kind else {
-                                    unreachable!("matched above")
+                                let ns = match obj.kind {
+                                    ExprKind::Ident(ns) => ns,
+                                    _ => String::new(),
                                 };
                                 ExprKind::Call {
                                     ns: Some(ns),
@@ -786,11 +1115,18 @@ impl<'a> Conv<'a> {
                     _ => None,
                 };
                 match (op, field("left"), field("right")) {
-                    (Some(op), Some(l), Some(r)) => ExprKind::Binary {
-                        op,
-                        left: Box::new(self.expr(l, d)),
-                        right: Box::new(self.expr(r, d)),
-                    },
+                    (Some(op), Some(l), Some(r)) => {
+                        let left = self.expr(l, d);
+                        let right = self.expr(r, d);
+                        return lift_lambda(Expr {
+                            kind: ExprKind::Binary {
+                                op,
+                                left: Box::new(left),
+                                right: Box::new(right),
+                            },
+                            range,
+                        });
+                    }
                     _ => ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect()),
                 }
             }
@@ -800,11 +1136,19 @@ impl<'a> Conv<'a> {
                     field("consequence"),
                     field("alternative"),
                 ) {
-                    (Some(c), Some(t), Some(o)) => ExprKind::Ternary {
-                        cond: Box::new(self.expr(c, d)),
-                        then: Box::new(self.expr(t, d)),
-                        other: Box::new(self.expr(o, d)),
-                    },
+                    (Some(c), Some(t), Some(o)) => {
+                        let cond = self.expr(c, d);
+                        let then = self.expr(t, d);
+                        let other = self.expr(o, d);
+                        return lift_lambda(Expr {
+                            kind: ExprKind::Ternary {
+                                cond: Box::new(cond),
+                                then: Box::new(then),
+                                other: Box::new(other),
+                            },
+                            range,
+                        });
+                    }
                     _ => ExprKind::Unsupported(String::new()),
                 }
             }
@@ -885,6 +1229,46 @@ impl<'a> Conv<'a> {
     fn with_root(&mut self, n: Node, root: usize, replacement: &Expr, d: usize) -> Expr {
         if n.id() == root || d > self.max_depth {
             return replacement.clone();
+        }
+        match n.kind() {
+            "ternary_expression" => {
+                let (Some(c), Some(t), Some(o)) = (
+                    n.child_by_field_name("condition"),
+                    n.child_by_field_name("consequence"),
+                    n.child_by_field_name("alternative"),
+                ) else {
+                    return self.expr(n, d);
+                };
+                let cond = self.with_root(c, root, replacement, d + 1);
+                let then = self.expr(t, d);
+                let other = self.expr(o, d);
+                return lift_lambda(Expr {
+                    range: cond.range.start..n.end_byte(),
+                    kind: ExprKind::Ternary {
+                        cond: Box::new(cond),
+                        then: Box::new(then),
+                        other: Box::new(other),
+                    },
+                });
+            }
+            "binary_expression" => {
+                let converted = self.expr(n, d);
+                let (Some(l), ExprKind::Binary { op, right, .. }) =
+                    (n.child_by_field_name("left"), converted.kind)
+                else {
+                    return self.expr(n, d);
+                };
+                let left = self.with_root(l, root, replacement, d + 1);
+                return lift_lambda(Expr {
+                    range: left.range.start..n.end_byte(),
+                    kind: ExprKind::Binary {
+                        op,
+                        left: Box::new(left),
+                        right,
+                    },
+                });
+            }
+            _ => {}
         }
         let Some(obj) = n.child_by_field_name("object") else {
             return self.expr(n, d);
@@ -1024,6 +1408,76 @@ impl<'a> Conv<'a> {
             parts.push(StrPart::Lit(lit));
         }
         parts
+    }
+}
+
+/// A lambda's body extends as far right as possible, but the grammar binds
+/// `x => a == b ? c : d` as `(x => a) == b ? c : d`: move an operator whose
+/// leftmost operand is a lambda into the lambda's body.
+fn lift_lambda(e: Expr) -> Expr {
+    let range = e.range.clone();
+    match e.kind {
+        ExprKind::Binary { op, left, right } => match left.kind {
+            ExprKind::Lambda { params, body } => {
+                let brange = body.range.start..range.end;
+                Expr {
+                    kind: ExprKind::Lambda {
+                        params,
+                        body: Box::new(lift_lambda(Expr {
+                            kind: ExprKind::Binary {
+                                op,
+                                left: body,
+                                right,
+                            },
+                            range: brange,
+                        })),
+                    },
+                    range,
+                }
+            }
+            kind => Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    left: Box::new(Expr {
+                        kind,
+                        range: left.range,
+                    }),
+                    right,
+                },
+                range,
+            },
+        },
+        ExprKind::Ternary { cond, then, other } => match cond.kind {
+            ExprKind::Lambda { params, body } => {
+                let brange = body.range.start..range.end;
+                Expr {
+                    kind: ExprKind::Lambda {
+                        params,
+                        body: Box::new(lift_lambda(Expr {
+                            kind: ExprKind::Ternary {
+                                cond: body,
+                                then,
+                                other,
+                            },
+                            range: brange,
+                        })),
+                    },
+                    range,
+                }
+            }
+            kind => Expr {
+                kind: ExprKind::Ternary {
+                    cond: Box::new(Expr {
+                        kind,
+                        range: cond.range,
+                    }),
+                    then,
+                    other,
+                },
+                range,
+            },
+        },
+        kind => Expr { kind, range },
     }
 }
 
@@ -1331,5 +1785,123 @@ mod array_call_tests {
             matches!(&els[1].value.kind, ExprKind::Call { name, args, .. } if name == "resourceId" && args.len() == 2)
         );
         assert!(matches!(&els[2].value.kind, ExprKind::Index { .. }));
+    }
+}
+
+#[cfg(test)]
+mod modern_syntax_tests {
+    use super::*;
+
+    fn ok(src: &str) -> File {
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![], "{src}");
+        f
+    }
+
+    #[test]
+    fn imports_types_and_nullable_declarations() {
+        let src = "import {\n  lockType\n  roleAssignmentType as roles\n} from 'br/public:avm/utl/types/avm-common-types:0.6.1'\nimport * as shared from './shared.bicep'\n\n@export()\ntype subnetType = {\n  name: string?\n  prefix: string\n}[]\n\ntype sku =\n  | 'Standard'\n  | 'Premium'\n\nparam lock lockType?\n\nparam tags resourceInput<'Microsoft.Resources/resourceGroups@2025-04-01'>.tags = {}\nparam tier\n  | 'Standard'\n  | 'Premium' = 'Standard'\nparam subnets subnetType?\nparam name string?\n\n#disable-next-line no-unused-vars\nvar x = name!\nvar y = contains(name!, '/') && x != 'a' ? last(split(name!, '/'))! : ''\noutput o resourceOutput<'Microsoft.Network/virtualNetworks@2024-05-01'>.id = x\n";
+        let f = ok(src);
+        assert_eq!(f.imports, ["lockType", "roles", "shared"]);
+        let kinds: Vec<(&str, String)> = f
+            .stmts
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Param { ty, .. } => Some((s.name.as_str(), ty.clone())),
+                _ => None,
+            })
+            .collect();
+        // Primitive types are kept (values are checked against them); any
+        // other type is one opaque name.
+        assert_eq!(kinds[0].0, "lock");
+        assert_ne!(kinds[0].1, "string");
+        assert_eq!(kinds[4].0, "name");
+        assert_eq!(kinds[4].1, "string");
+        assert_eq!(
+            f.stmts
+                .iter()
+                .filter(|s| matches!(s.kind, StmtKind::Param { .. }))
+                .count(),
+            5
+        );
+        assert!(
+            f.stmts
+                .iter()
+                .any(|s| s.name == "o" && matches!(s.kind, StmtKind::Output { .. }))
+        );
+    }
+
+    #[test]
+    fn lambdas_extend_to_the_right() {
+        let f = ok(
+            "var r = reduce(xs, {}, (cur, item) => item.key == 'a' ? cur : union(cur, item))\nvar f = filter(xs, x =>\n  x.type == 'A' && !empty(x.?id ?? ''))\n",
+        );
+        for st in &f.stmts {
+            let StmtKind::Var { value } = &st.kind else {
+                panic!()
+            };
+            let ExprKind::Call { args, .. } = &value.kind else {
+                panic!("{value:?}")
+            };
+            let lam = args.last().unwrap();
+            assert!(
+                matches!(lam.kind, ExprKind::Lambda { .. }),
+                "{}: {lam:?}",
+                st.name
+            );
+        }
+    }
+
+    #[test]
+    fn calls_glued_inside_array_ternaries() {
+        let src = "var a = [\n  empty(x) ? 'e' : 'f'\n  length(x) + 1\n]\nparam x string\n";
+        let f = ok(src);
+        let StmtKind::Var { value } = &f.stmts[0].kind else {
+            panic!()
+        };
+        let ExprKind::Array(els) = &value.kind else {
+            panic!()
+        };
+        assert_eq!(els.len(), 2);
+        assert!(
+            matches!(&els[0].value.kind, ExprKind::Ternary { cond, .. } if matches!(cond.kind, ExprKind::Call { .. }))
+        );
+        assert!(
+            matches!(&els[1].value.kind, ExprKind::Binary { left, .. } if matches!(left.kind, ExprKind::Call { .. }))
+        );
+    }
+}
+
+#[cfg(test)]
+mod bicepparam_tests {
+    use super::*;
+
+    #[test]
+    fn using_none_and_extends() {
+        let f = parse("using none\n\nparam a = 1\n", true, 128);
+        assert_eq!(f.errors, vec![]);
+        assert!(matches!(&f.stmts[0].kind, StmtKind::Using { path, .. } if path == "none"));
+        let src = "using './main.bicep'\nextends './base.bicepparam'\nparam b = 2\n";
+        let f = parse(src, true, 128);
+        assert_eq!(f.errors, vec![]);
+        let (path, range) = f.extends.clone().expect("extends");
+        assert_eq!(path, "./base.bicepparam");
+        assert_eq!(&src[range], "'./base.bicepparam'");
+        assert_eq!(f.stmts.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use super::*;
+
+    #[test]
+    fn extensions_and_providers_declare_their_names() {
+        let src = "extension microsoftGraph\nextension kubernetes with {\n  namespace: 'default'\n  kubeConfig: kc\n} as k8s\nprovider 'kubernetes@1.0.0' with {\n  namespace: 'x'\n} as k8s2\nparam kc string\n";
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![]);
+        for n in ["microsoftGraph", "kubernetes", "k8s", "k8s2"] {
+            assert!(f.imports.iter().any(|i| i == n), "{n}: {:?}", f.imports);
+        }
     }
 }

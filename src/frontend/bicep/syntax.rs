@@ -149,7 +149,8 @@ pub struct ResourceDecl {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     Param {
-        /// The type as written (`string`, `array`, a user-defined type name).
+        /// A primitive type as written (`string`, `int[]`); any other type
+        /// (user-defined, `resourceInput<...>`, unions) is opaque.
         ty: String,
         default: Option<Expr>,
     },
@@ -200,5 +201,8 @@ pub struct File {
     pub stmts: Vec<Stmt>,
     /// Names imported with `import {...} from` (values unknown to us).
     pub imports: Vec<String>,
+    /// `.bicepparam`: `extends '<path>'`, the base parameter file, and the
+    /// range of its path.
+    pub extends: Option<(String, Range<usize>)>,
     pub errors: Vec<SyntaxError>,
 }
