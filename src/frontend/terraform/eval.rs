@@ -142,6 +142,9 @@ pub struct Ev<'a> {
     steps: u64,
     max_depth: usize,
     max_items: usize,
+    /// `dynamic` blocks made so far per file: inside `count` or `for_each`
+    /// they multiply, so the file's dynamic blocks share a budget.
+    dynamic_items: HashMap<FileId, usize>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -183,6 +186,7 @@ impl<'a> Ev<'a> {
             steps: 0,
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
+            dynamic_items: HashMap::new(),
         }
     }
 
@@ -623,6 +627,24 @@ impl<'a> Ev<'a> {
                 None,
             );
         }
+        // Bounded per file too (twenty times the limit: a block may be
+        // expanded more than once, as a value and for the model). Over it,
+        // one block with unknown values stands for them all.
+        let take = pairs.len().min(self.max_items);
+        let budget = self.max_items.saturating_mul(20);
+        let used = self.dynamic_items.entry(file).or_insert(0);
+        if used.saturating_add(take) > budget {
+            let reason = format!(
+                "dynamic `{label}` is not expanded: the dynamic blocks of this file make more than {budget} blocks"
+            );
+            self.note(span_of(file, b.span()), reason.clone(), None);
+            let u = V::unknown(reason);
+            let mut s = scope.clone();
+            s.push((iter, each_obj(u.clone(), u)));
+            out.push((&content.body, span, s));
+            return;
+        }
+        *used += take;
         for (k, x) in pairs.into_iter().take(self.max_items) {
             let mut s = scope.clone();
             s.push((iter.clone(), each_obj(k, x)));
