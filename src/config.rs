@@ -32,6 +32,7 @@ use crate::catalog::Cloud;
 use crate::checks::Overrides;
 use crate::finding::{Code, Finding, Severity};
 use crate::source::{Sources, normalize};
+use crate::{baseline, suppress};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
@@ -139,14 +140,15 @@ struct Raw {
 pub struct Config {
     /// The file it was read from.
     pub path: Option<PathBuf>,
-    /// Folder of the file: `exclude` and `ignore` paths are relative to it.
+    /// Folder of the file: `ignore` paths are relative to it.
     pub base_dir: PathBuf,
     /// Catalog revision (`current`, `2020-01`).
     pub catalog: Option<String>,
     pub defaults: ClusterSettings,
     pub clusters: BTreeMap<String, ClusterSettings>,
     pub severity: BTreeMap<Code, Level>,
-    /// Globs handed to discovery: these paths are not read at all.
+    /// Globs handed to discovery as `--exclude`: these paths are not read at
+    /// all. Discovery matches them against paths relative to the scanned folder.
     pub exclude: Vec<String>,
     pub ignore: Vec<Ignore>,
     pub max_file_size: Option<u64>,
@@ -199,6 +201,22 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         if !dir.pop() {
             return None;
         }
+    }
+}
+
+/// The config of a run: `--config FILE` when given; else the first config
+/// found from the first scanned path upward; else the defaults.
+pub fn for_run(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Config, ConfigError> {
+    if let Some(p) = explicit {
+        return load(p);
+    }
+    let start = paths
+        .first()
+        .map(PathBuf::as_path)
+        .unwrap_or(Path::new("."));
+    match find(start) {
+        Some(p) => load(&p),
+        None => Ok(Config::default()),
     }
 }
 
@@ -287,6 +305,25 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
     })
 }
 
+/// Everything that filters a run's findings, in the order that keeps each
+/// step honest: inline suppressions first (so a suppression of a code the
+/// config turns off still counts as used), then the config's severities and
+/// path ignores, then the baseline (which matches what would be reported).
+/// Sort the result afterwards.
+pub fn filter_findings(
+    findings: Vec<Finding>,
+    sources: &Sources,
+    config: &Config,
+    baseline_file: Option<&Path>,
+) -> Result<Vec<Finding>, baseline::BaselineError> {
+    let mut findings = suppress::apply(findings, sources);
+    config.apply(&mut findings, sources);
+    match baseline_file {
+        Some(b) => baseline::filter(b, findings, sources),
+        None => Ok(findings),
+    }
+}
+
 impl Config {
     /// Severity overrides (`off` removes the finding), then path ignores.
     /// Run it after inline suppressions, so that a suppression of a code the
@@ -349,8 +386,9 @@ impl Config {
         s
     }
 
-    /// Overrides for one cluster, with the command line's on top: a flag
-    /// wins over the config, and features add up.
+    /// Overrides for one cluster: the command line's `cloud` and `location`
+    /// (which win over the code), the config's as defaults (used when the
+    /// code does not say), and the features of both.
     pub fn overrides_for(&self, cluster: &str, cli: &Overrides) -> Overrides {
         let s = self.cluster(cluster);
         let mut features = s.features;
@@ -360,9 +398,11 @@ impl Config {
             }
         }
         Overrides {
-            cloud: cli.cloud.or(s.cloud),
-            location: cli.location.clone().or(s.location),
+            cloud: cli.cloud,
+            location: cli.location.clone(),
             features,
+            default_cloud: s.cloud,
+            default_location: s.location,
             ..Default::default()
         }
     }
@@ -607,7 +647,9 @@ pub const INIT_TEMPLATE: &str = r#"# aks-egress-lint configuration.
 #   AEL002: error
 #   broad-rule-only: off
 
-# Paths not read at all (globs relative to this file).
+# Paths not read at all: globs as for --exclude, matched against paths
+# relative to the scanned folder; a pattern without `*` also excludes what is
+# below it.
 # exclude:
 #   - "legacy/**"
 
@@ -729,8 +771,10 @@ max-file-size: 2MiB
             ..Default::default()
         };
         let o = c.overrides_for("aks-prod", &cli);
-        assert_eq!(o.cloud, Some(Cloud::AzureUSGovernment));
+        assert_eq!(o.cloud, None);
+        assert_eq!(o.default_cloud, Some(Cloud::AzureUSGovernment));
         assert_eq!(o.location.as_deref(), Some("usgovarizona"));
+        assert_eq!(o.default_location.as_deref(), Some("usgovtexas"));
         assert_eq!(o.features, ["monitoring", "policy", "gpu", "windows"]);
     }
 
@@ -851,6 +895,48 @@ max-file-size: 2MiB
                 (Code::AEL001, Severity::Error, "exports/nsg.json"),
             ]
         );
+    }
+
+    #[test]
+    fn for_run_prefers_the_flag() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let found = dir.path().join(".aks-egress-lint.yaml");
+        std::fs::write(&found, "catalog: current\n").expect("write");
+        let other = dir.path().join("other.yaml");
+        std::fs::write(&other, "catalog: 2020-01\n").expect("write");
+        let paths = [dir.path().to_path_buf()];
+        let c = for_run(None, &paths).expect("found");
+        assert_eq!(c.catalog.as_deref(), Some("current"));
+        let c = for_run(Some(&other), &paths).expect("explicit");
+        assert_eq!(c.catalog.as_deref(), Some("2020-01"));
+        let e = for_run(Some(&dir.path().join("missing.yaml")), &paths).expect_err("missing");
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn filter_findings_runs_every_step() {
+        let mut s = Sources::new();
+        let tf = s.add_named(
+            "main.tf",
+            "# aks-egress-lint: ignore[AEL001] proxied\nresource \"a\" \"b\" {}\nresource \"c\" \"d\" {}\n",
+        );
+        let at = |needle: &str| {
+            let a = s.text(tf).find(needle).unwrap_or(0);
+            Span::new(tf, a..a + needle.len())
+        };
+        let findings = vec![
+            Finding::new(Code::AEL001, "suppressed inline", at("resource \"a\""), "l"),
+            Finding::new(Code::AEL009, "turned off", at("resource \"c\""), "l"),
+            Finding::new(Code::AEL002, "in the baseline", at("resource \"c\""), "l"),
+            Finding::new(Code::AEL004, "new", at("resource \"c\""), "l"),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = dir.path().join("baseline.json");
+        baseline::write(&b, &findings[2..3], &s).expect("baseline");
+        let cfg = parse("severity:\n  AEL009: off\n", "c", Path::new("/")).expect("cfg");
+        let out = filter_findings(findings, &s, &cfg, Some(&b)).expect("filter");
+        let msgs: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(msgs, ["new"]);
     }
 
     #[test]

@@ -201,6 +201,9 @@ fn finding(
                 flow,
                 &endpoint.destination,
                 &sources,
+                ctx.eval
+                    .setup_of(firewall)
+                    .is_some_and(|s| s.dns_proxy == Ok(true)),
             );
             let kind_s = match kind {
                 RuleKind::Application => "an application rule collection",
@@ -239,6 +242,9 @@ fn finding(
                 flow,
                 &endpoint.destination,
                 &sources,
+                ctx.eval
+                    .setup_of(firewall)
+                    .is_some_and(|s| s.dns_proxy == Ok(true)),
             );
             (
                 rule.decl.span.clone(),
@@ -256,6 +262,11 @@ fn finding(
         }
         Decider::NsgRule { nsg, rule } => {
             let prio = rule.priority.value.known().copied().unwrap_or(4096);
+            let before = if prio > 100 {
+                String::new()
+            } else {
+                format!(" and move `{}` to a higher number", decl_name(&rule.decl))
+            };
             let lang = lang_of(ctx.sources, &rule.decl.span);
             let fix = nsg_rule(
                 lang,
@@ -273,7 +284,7 @@ fn finding(
                     decl_name(&nsg.decl)
                 ),
                 format!(
-                    "allow the endpoint with a rule of higher precedence (a lower priority number):\n{fix}"
+                    "allow the endpoint with a rule of higher precedence (a lower priority number){before}:\n{fix}"
                 ),
                 vec![(
                     nsg.decl.span.clone(),

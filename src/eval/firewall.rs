@@ -440,19 +440,26 @@ fn app_rule(env: &FwEnv, e: &FwEntry, flow: &Flow, doubts: &mut Vec<Doubt>) -> T
     if !matches!(flow.dest, Dest::Fqdn { .. }) {
         return Tri::No;
     }
-    let mut t = match &r.app_protocols {
-        None => Tri::Maybe,
+    // Protocols as written; a rule with FQDN tags and no protocols takes
+    // the tag's own (classic collections forbid both together).
+    let pt = match &r.app_protocols {
+        None => None,
         Some(a) => match &a.value {
-            Value::Known(l) => Tri::any(l.iter().map(|p| app_protocol_match(p, app, flow.port))),
+            Value::Known(l) if l.is_empty() => None,
+            Value::Known(l) => Some(Tri::any(
+                l.iter().map(|p| app_protocol_match(p, app, flow.port)),
+            )),
             _ => {
                 doubts.extend(unresolved_of(a).map(Doubt::Value));
-                Tri::Maybe
+                Some(Tri::Maybe)
             }
         },
     };
-    if t == Tri::No {
-        return t;
+    if pt == Some(Tri::No) {
+        return Tri::No;
     }
+    // Explicit FQDNs and addresses need explicit protocols.
+    let t = pt.unwrap_or(Tri::No);
     let mut dt = Tri::No;
     if let Some(a) = &r.target_fqdns {
         dt = dt.or(match list_of(a) {
@@ -463,14 +470,19 @@ fn app_rule(env: &FwEnv, e: &FwEntry, flow: &Flow, doubts: &mut Vec<Doubt>) -> T
             }
         });
     }
+    let mut tag_t = Tri::No;
     if let Some(a) = &r.fqdn_tags {
-        dt = dt.or(match list_of(a) {
+        tag_t = match list_of(a) {
             Ok(l) => Tri::any(l.iter().map(|tag| fqdn_tag_match(env, tag, flow, app))),
             Err(d) => {
                 doubts.push(d);
                 Tri::Maybe
             }
-        });
+        };
+        // With explicit protocols the flow must match them too.
+        if let Some(p) = pt {
+            tag_t = tag_t.and(p);
+        }
     }
     if let Some(a) = &r.target_urls {
         // A URL rule matches a host and a path: some requests only.
@@ -522,8 +534,7 @@ fn app_rule(env: &FwEnv, e: &FwEntry, flow: &Flow, doubts: &mut Vec<Doubt>) -> T
             }
         });
     }
-    t = t.and(dt);
-    t
+    t.and(dt).or(tag_t)
 }
 
 /// Evaluate a flow against a firewall.

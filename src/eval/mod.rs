@@ -228,12 +228,13 @@ pub fn first_match<'m>(
     };
     let mut steps = vec![];
     let mut doubts = vec![];
+    // When every branch agrees, the certain match decides; otherwise the
+    // first uncertain rule is what makes it unknown.
     let mut decider = None;
     for m in maybes {
         steps.push(m.step);
         doubts.extend(m.doubts);
-        // Report the first rule that acts like the verdict (any, if unknown).
-        if decider.is_none() && (verdict == Verdict::Unknown || m.action == verdict) {
+        if decider.is_none() && verdict == Verdict::Unknown {
             decider = Some(m.decider);
         }
     }

@@ -234,9 +234,16 @@ pub fn eval_nsg<'m>(
         }
     }
     known.sort_by_key(|(p, _)| *p);
-    let has_defaults = rules.iter().any(|m| m.item.is_default);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
     // A rule whose priority is unknown may come before any other: it is an
     // uncertain candidate placed first.
     let ordered = unordered
@@ -274,6 +281,7 @@ pub fn eval_nsg<'m>(
                 "may match"
             }
         );
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
         cands.push(Candidate {
             tri,
             action,
@@ -287,7 +295,7 @@ pub fn eval_nsg<'m>(
             doubts,
         });
     }
-    if !has_defaults {
+    {
         let dest = dest_addr(flow);
         for (n, prio, tag, action) in [
             (
@@ -298,6 +306,9 @@ pub fn eval_nsg<'m>(
             ),
             ("AllowInternetOutBound", 65001, "Internet", Verdict::Allowed),
         ] {
+            if listed(n) {
+                continue;
+            }
             let mut doubts = vec![];
             let tri = match &dest {
                 Ok(d) => addr_covers(&AddrPat::Tag(tag.into()), d, Place::Nsg, scope),
@@ -306,6 +317,7 @@ pub fn eval_nsg<'m>(
                     Tri::Maybe
                 }
             };
+            keys.push(prio as u64 + 1);
             cands.push(Candidate {
                 tri,
                 action,
@@ -342,7 +354,7 @@ pub fn eval_nsg<'m>(
         ),
         doubts: vec![],
     };
-    first_match(cands, default)
+    first_match(by_priority(keys, cands), default)
 }
 
 pub fn effect_of(tri: Tri, action: Verdict) -> Effect {
@@ -352,4 +364,189 @@ pub fn effect_of(tri: Tri, action: Verdict) -> Effect {
         (Tri::No, _) => Effect::Pass,
         _ => Effect::Maybe,
     }
+}
+
+/// A packet between two known addresses, for internal traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub src: std::net::IpAddr,
+    pub dst: std::net::IpAddr,
+    pub transport: super::Transport,
+    pub port: u16,
+    /// Inbound to the NSG's subnet (else outbound from it).
+    pub inbound: bool,
+}
+
+fn packet_rule_matches(r: &SecurityRule, p: &Packet, scope: &VnetScope) -> Tri {
+    let dir = match &r.direction.value {
+        Value::Known(d) => {
+            Tri::from_bool(d.eq_ignore_ascii_case(if p.inbound { "inbound" } else { "outbound" }))
+        }
+        _ => Tri::Maybe,
+    };
+    let proto = match &r.protocol.value {
+        Value::Known(x) => protocol_covers(x, p.transport),
+        _ => Tri::Maybe,
+    };
+    let ports = match &r.destination_ports.value {
+        Value::Known(l) => ports_cover(l, p.port),
+        _ => Tri::Maybe,
+    };
+    let sports = match &r.source_ports.value {
+        Value::Known(l) if l.is_empty() || l.iter().any(|s| s.trim() == "*") => Tri::Yes,
+        _ => Tri::Maybe,
+    };
+    let side = |list: &Value<Vec<String>>, asgs: bool, ip: std::net::IpAddr| -> Tri {
+        let mut t = match list {
+            Value::Known(l) => Tri::any(l.iter().map(|x| match parse_addr(x) {
+                Some(pat) => addr_covers(&pat, &DestAddr::Ip(ip), Place::Nsg, scope),
+                None => Tri::Maybe,
+            })),
+            _ => Tri::Maybe,
+        };
+        if asgs && t != Tri::Yes {
+            t = t.or(Tri::Maybe);
+        }
+        t
+    };
+    dir.and(proto)
+        .and(ports)
+        .and(sports)
+        .and(side(
+            &r.source_addresses.value,
+            !r.source_asgs.is_empty(),
+            p.src,
+        ))
+        .and(side(
+            &r.destination_addresses.value,
+            !r.destination_asgs.is_empty(),
+            p.dst,
+        ))
+}
+
+/// Evaluate an NSG for a packet between known addresses, in either
+/// direction, with the default rules of that direction.
+pub fn eval_nsg_packet<'m>(
+    nsg: &'m Nsg,
+    rules: &[Member<'m, SecurityRule>],
+    p: &Packet,
+    scope: &VnetScope,
+) -> Outcome<'m> {
+    let mut ordered: Vec<(Option<u32>, &Member<SecurityRule>)> = rules
+        .iter()
+        .map(|m| (m.item.priority.value.known().copied(), m))
+        .collect();
+    // Unknown priorities first (they may come before anything), then ascending.
+    ordered.sort_by_key(|(p, _)| p.map(|x| x as u64 + 1).unwrap_or(0));
+    let name = decl_name(&nsg.decl);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
+    let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
+    for (prio, m) in ordered {
+        let r = m.item;
+        let mut tri = packet_rule_matches(r, p, scope);
+        if tri != Tri::No && (prio.is_none() || !m.certain) {
+            tri = Tri::Maybe;
+        }
+        let action = super::action_of(&r.access.value);
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
+        cands.push(Candidate {
+            tri,
+            action,
+            decider: Decider::NsgRule { nsg, rule: r },
+            step: step(
+                "nsg",
+                Some(r.decl.span.clone()),
+                format!("NSG `{name}` rule `{}`", decl_name(&r.decl)),
+                effect_of(tri, action),
+            ),
+            doubts: vec![],
+        });
+    }
+    {
+        let vnet = AddrPat::Tag("VirtualNetwork".into());
+        let both_vnet = addr_covers(&vnet, &DestAddr::Ip(p.src), Place::Nsg, scope)
+            .and(addr_covers(&vnet, &DestAddr::Ip(p.dst), Place::Nsg, scope));
+        let second = if p.inbound {
+            (
+                "AllowAzureLoadBalancerInBound",
+                addr_covers(
+                    &AddrPat::Tag("AzureLoadBalancer".into()),
+                    &DestAddr::Ip(p.src),
+                    Place::Nsg,
+                    scope,
+                ),
+            )
+        } else {
+            (
+                "AllowInternetOutBound",
+                addr_covers(
+                    &AddrPat::Tag("Internet".into()),
+                    &DestAddr::Ip(p.dst),
+                    Place::Nsg,
+                    scope,
+                ),
+            )
+        };
+        let first = if p.inbound {
+            "AllowVnetInBound"
+        } else {
+            "AllowVnetOutBound"
+        };
+        for (n, tri) in [(first, both_vnet), second] {
+            if listed(n) {
+                continue;
+            }
+            keys.push(if n.starts_with("AllowVnet") {
+                65001
+            } else {
+                65002
+            });
+            cands.push(Candidate {
+                tri,
+                action: Verdict::Allowed,
+                decider: Decider::NsgDefault { nsg, name: n },
+                step: step(
+                    "nsg",
+                    Some(nsg.decl.span.clone()),
+                    format!("NSG `{name}` default rule `{n}`"),
+                    effect_of(tri, Verdict::Allowed),
+                ),
+                doubts: vec![],
+            });
+        }
+    }
+    let deny = if p.inbound {
+        "DenyAllInBound"
+    } else {
+        "DenyAllOutBound"
+    };
+    first_match(
+        by_priority(keys, cands),
+        Candidate {
+            tri: Tri::Yes,
+            action: Verdict::Denied,
+            decider: Decider::NsgDefault { nsg, name: deny },
+            step: step(
+                "nsg",
+                Some(nsg.decl.span.clone()),
+                format!("NSG `{name}` default rule `{deny}`"),
+                Effect::Deny,
+            ),
+            doubts: vec![],
+        },
+    )
+}
+
+/// Candidates in priority order (stable: equal keys keep their order).
+fn by_priority<'m>(keys: Vec<u64>, cands: Vec<Candidate<'m>>) -> Vec<Candidate<'m>> {
+    let mut v: Vec<(u64, Candidate<'m>)> = keys.into_iter().zip(cands).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v.into_iter().map(|(_, c)| c).collect()
 }

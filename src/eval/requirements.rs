@@ -53,13 +53,6 @@ pub struct ClusterPlan<'m> {
     pub notes: Vec<Finding>,
 }
 
-/// GPU VM sizes: the N family (NC, ND, NV, NG).
-pub fn is_gpu_vm_size(size: &str) -> bool {
-    let s = size.trim().to_ascii_lowercase();
-    let s = s.strip_prefix("standard_").unwrap_or(&s);
-    ["nc", "nd", "nv", "ng"].iter().any(|p| s.starts_with(p))
-}
-
 /// Service tags an endpoint's addresses certainly lie in. The API server's
 /// address is in `AzureCloud.<region>` (MicrosoftDocs/azure-docs#54123);
 /// the rest follow the purpose of each Microsoft service tag.
@@ -309,7 +302,7 @@ pub fn plan_cluster<'m>(
         if p.vm_size
             .as_ref()
             .and_then(|a| a.value.known())
-            .is_some_and(|s| is_gpu_vm_size(s))
+            .is_some_and(|s| crate::catalog::is_gpu_vm_size(s))
         {
             conditions.insert("gpu".into());
         }
@@ -368,7 +361,7 @@ pub fn plan_cluster<'m>(
         )),
         Mode::HttpProxy => notes.push(Finding::new(
             Code::AEL008,
-            format!("cluster `{name}` sends egress through an HTTP proxy the scanned files do not show: required endpoints are not checked; routes, NSGs and internal traffic are"),
+            format!("cluster `{name}` sends egress through an HTTP proxy the scanned files do not show: the proxy decides its endpoints, so they are not checked; internal traffic, routes to the cluster's own subnets and firewall DNS proxy settings are"),
             c.http_proxy.clone().unwrap_or_else(|| cspan.clone()),
             "HTTP proxy",
         )),

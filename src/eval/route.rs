@@ -150,7 +150,7 @@ pub fn choices<'m>(
                 route: Some(r),
                 hop,
                 text: format!(
-                    "route `{}`: `{prefix}` → {hop_s}",
+                    "route `{}` sends `{prefix}` to {hop_s}",
                     crate::link::decl_name(&r.decl)
                 ),
                 prefix,
@@ -202,7 +202,7 @@ pub fn choices<'m>(
                 tri,
                 route: None,
                 hop: Ok(hop),
-                text: format!("system route `{p}` → {hop_s}"),
+                text: format!("system route sends `{p}` to {hop_s}"),
                 prefix: p,
                 doubts,
                 system: true,

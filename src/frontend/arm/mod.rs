@@ -75,6 +75,25 @@ pub fn is_bicep_generated(sources: &Sources, file: FileId) -> bool {
         .is_some_and(|d| generator(&d).is_some_and(|g| g.eq_ignore_ascii_case("bicep")))
 }
 
+/// Notes for `.bicepparam` files: they belong to the Bicep frontend, and
+/// the ARM frontend does not read them.
+pub fn bicepparam_notes(sources: &Sources, files: &[FileId]) -> Vec<Finding> {
+    files
+        .iter()
+        .map(|&f| {
+            Finding::new(
+                Code::AEL008,
+                format!(
+                    "`{}` is a Bicep parameters file; its values are not applied to ARM templates",
+                    sources.get(f).display
+                ),
+                Span::new(f, 0..0),
+                "not read",
+            )
+        })
+        .collect()
+}
+
 /// File stem of a template and the folder it is in.
 fn stem_and_dir(path: &Path) -> (String, Option<&Path>) {
     let name = path
@@ -144,23 +163,65 @@ pub fn load(
     params: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
+    // Evaluation recurses (bounded by `max_depth`); a thread of our own gives
+    // it a known stack whichever thread the caller runs on.
+    std::thread::scope(|sc| {
+        std::thread::Builder::new()
+            .name("arm-frontend".into())
+            .stack_size(eval_stack(opts))
+            .spawn_scoped(sc, || load_here(sources, templates, params, opts))
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    .unwrap_or_else(|| {
+        let mut m = Model::default();
+        m.findings.push(Finding::new(
+            Code::AEL000,
+            "the ARM templates could not be evaluated (internal error)",
+            Span::new(templates.first().copied().unwrap_or_default(), 0..0),
+            "here",
+        ));
+        m
+    })
+}
+
+/// Stack of the evaluation thread: room for `max_depth` nested references,
+/// each holding an expression nested up to 64 levels (measured: about
+/// 0.4 MiB per level in debug builds, so 1 MiB leaves a margin). Only the
+/// pages used are committed.
+fn eval_stack(opts: &FrontendOptions) -> usize {
+    (opts.limits.max_depth.max(8) * 1024 * 1024).clamp(16 << 20, 1 << 30)
+}
+
+fn load_here(
+    sources: &Sources,
+    templates: &[FileId],
+    params: &[FileId],
+    opts: &FrontendOptions,
+) -> Model {
     let ctx = Ctx::new(sources, opts);
     let mut model = Model::default();
 
-    // Values from --parameters, in order (later files win).
+    // Values from --parameters, in order (later files win). A file outside
+    // the scanned folders is read here; its values point at the parameter's
+    // declaration in each template, since the file has no place in `sources`.
     let mut cli = Supplied::new();
+    let mut cli_outside: Vec<(String, expr::Val)> = vec![];
     for p in &opts.parameters {
         match sources.find(p) {
             Some(f) => match parse_file(sources, f, opts) {
                 Ok(doc) => cli.extend(deploy::parameter_file_values(&doc, f)),
                 Err(e) => model.findings.push(*e),
             },
-            None => ctx.finding(
-                Code::AEL000,
-                format!("parameters file `{}` was not read", p.display()),
-                Span::new(templates.first().copied().unwrap_or_default(), 0..0),
-                "here",
-            ),
+            None => match read_outside(p, opts) {
+                Ok(vals) => cli_outside.extend(vals),
+                Err(msg) => ctx.finding(
+                    Code::AEL000,
+                    msg,
+                    Span::new(templates.first().copied().unwrap_or_default(), 0..0),
+                    "here",
+                ),
+            },
         }
     }
 
@@ -177,6 +238,15 @@ pub fn load(
                 continue;
             }
         };
+        let mut cli = cli.clone();
+        for (name, v) in &cli_outside {
+            let decl = doc.get("parameters").and_then(|p| p.member(name));
+            let span = Span::new(file, decl.map(|m| m.key_range.clone()).unwrap_or(0..0));
+            cli.insert(
+                name.to_ascii_lowercase(),
+                template::SNode::from_val(v.clone(), &span),
+            );
+        }
         let mut sets = vec![];
         for pf in pair_parameters(sources, file, templates, params) {
             match parse_file(sources, pf, opts) {
@@ -190,7 +260,7 @@ pub fn load(
         }
         let own = !sets.is_empty();
         if sets.is_empty() {
-            sets.push(cli.clone());
+            sets.push(cli);
         }
         docs.push((file, doc, sets, own));
     }
@@ -199,7 +269,11 @@ pub fn load(
         .iter()
         .flat_map(|(file, doc, sets, own)| {
             sets.iter()
-                .map(|s| (TScope::new(&ctx, *file, doc, s.clone()), *own))
+                .map(|s| {
+                    let mut t = TScope::new(&ctx, *file, doc, s.clone());
+                    t.deployment = Some(stem_and_dir(&sources.get(*file).path).0);
+                    (t, *own)
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -219,11 +293,42 @@ pub fn load(
     let evs = ctx.out.take();
     let mut m = Model::default();
     resources::map(&evs, &mut m);
-    dedup_model(&mut m);
+    // Only several instances of one template can repeat a resource exactly.
+    if docs.iter().any(|d| d.2.len() > 1) {
+        dedup_model(&mut m);
+    }
     model.merge(m);
     model.findings.extend(ctx.findings.take());
     dedup_findings(&mut model.findings);
     model
+}
+
+/// Values of a `--parameters` file that discovery did not read.
+fn read_outside(path: &Path, opts: &FrontendOptions) -> Result<Vec<(String, expr::Val)>, String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read parameters file `{}`: {e}", path.display()))?;
+    if meta.len() > opts.limits.max_file_size {
+        return Err(format!(
+            "parameters file `{}` is over the {}-byte limit",
+            path.display(),
+            opts.limits.max_file_size
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read parameters file `{}`: {e}", path.display()))?;
+    let doc = json::parse(&text, opts.limits.max_depth.max(8)).map_err(|e| {
+        format!(
+            "parameters file `{}` is not valid JSON: {} (at byte {})",
+            path.display(),
+            e.message,
+            e.range.start
+        )
+    })?;
+    let vals = deploy::parameter_file_values(&doc, FileId::default());
+    let mut out: Vec<(String, expr::Val)> =
+        vals.into_iter().map(|(k, v)| (k, v.to_val())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Findings repeat when a template is evaluated once per parameter file.
@@ -241,17 +346,13 @@ pub fn dedup_findings(f: &mut Vec<Finding>) {
     });
 }
 
-/// Keep one of resources that are identical in every field, spans included
-/// (the same template instantiated with several parameter files).
+/// Keep one of resources that are identical in every value (the same
+/// template instantiated with several parameter files). Spans are ignored:
+/// the same value read from two parameter files is the same resource.
 fn dedup_model(m: &mut Model) {
-    fn dd<T: PartialEq>(v: &mut Vec<T>) {
-        let mut out: Vec<T> = Vec::with_capacity(v.len());
-        for x in v.drain(..) {
-            if !out.contains(&x) {
-                out.push(x);
-            }
-        }
-        *v = out;
+    fn dd<T: std::fmt::Debug>(v: &mut Vec<T>) {
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|x| seen.insert(without_spans(&format!("{x:?}"))));
     }
     dd(&mut m.clusters);
     dd(&mut m.node_pools);
@@ -265,4 +366,38 @@ fn dedup_model(m: &mut Model) {
     dd(&mut m.policies);
     dd(&mut m.rule_collection_groups);
     dd(&mut m.ip_groups);
+}
+
+/// A `Debug` rendering with every `Span { .. }` removed.
+fn without_spans(debug: &str) -> String {
+    const OPEN: &str = "Span { file: FileId(";
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        match after.find(" }") {
+            Some(j) => rest = &after[j + 2..],
+            None => {
+                rest = after;
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_ignored_when_comparing() {
+        let a = format!("{:?}", (1, Span::new(FileId(0), 3..9), "x"));
+        let b = format!("{:?}", (1, Span::new(FileId(2), 4..5), "x"));
+        assert_ne!(a, b);
+        assert_eq!(without_spans(&a), without_spans(&b));
+        assert_eq!(without_spans(&a), "(1, , \"x\")");
+    }
 }

@@ -293,8 +293,21 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
         "azurerm_kubernetes_cluster" => m.clusters.push(cluster(r, &v, base)),
         "azurerm_kubernetes_cluster_node_pool" => {
             let name = r.name(&v);
-            let mut p = node_pool(r, &v, decl(base, name, None));
-            p.cluster = r.key(&v, "kubernetes_cluster_id");
+            let cluster = r.key(&v, "kubernetes_cluster_id");
+            // With the cluster given by ARM id, the pool has an ARM identity.
+            let arm = match (&name, cluster.as_ref().and_then(|c| c.value.known())) {
+                (Some(n), Some(ResKey(k))) if k.starts_with("arm:") => {
+                    k.rsplit('/').next().map(|cn| {
+                        ResKey::arm(
+                            "Microsoft.ContainerService/managedClusters/agentPools",
+                            &[cn, &n.value],
+                        )
+                    })
+                }
+                _ => None,
+            };
+            let mut p = node_pool(r, &v, decl(base, name, arm));
+            p.cluster = cluster;
             m.node_pools.push(p);
         }
         "azurerm_virtual_network" => vnet(r, &v, base, m),
@@ -439,20 +452,29 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
                 Some(b) => (r.key(b, "subnet_id"), r.str(b, "private_ip_address")),
                 None => (None, None),
             };
-            // DNS proxy: `dns_proxy_enabled`, or non-empty `dns_servers` (azurerm
-            // turns the proxy on when servers are set; facts §6).
-            let dns_proxy = match r.bool(&v, "dns_proxy_enabled") {
-                Some(a) => Some(a),
-                None => r.list(&v, "dns_servers").map(|a| {
-                    a.map(|x| match x {
-                        Value::Known(l) => Value::Known(!l.is_empty()),
-                        Value::Ref(rf) => Value::Unknown(Unknown::new(format!(
-                            "`dns_servers` refers to `{}`",
-                            rf.target
-                        ))),
-                        Value::Unknown(u) => Value::Unknown(u),
-                    })
-                }),
+            // DNS proxy: azurerm turns it on when `dns_servers` is a non-empty
+            // list, whatever `dns_proxy_enabled` says (facts §6; azurerm docs of
+            // `dns_proxy_enabled`); otherwise `dns_proxy_enabled` decides.
+            let servers = r.list(&v, "dns_servers");
+            let flag = r.bool(&v, "dns_proxy_enabled");
+            let servers_on = servers
+                .as_ref()
+                .map(|sv| matches!(&sv.value, Value::Known(l) if !l.is_empty()));
+            let dns_proxy = match (servers, flag) {
+                (Some(sv), _) if servers_on == Some(true) => Some(known(true, sv.span)),
+                (_, Some(f)) if f.value == Value::Known(true) => Some(f),
+                // Unknown servers may turn the proxy on.
+                (Some(sv), _) if sv.value.known().is_none() => Some(sv.map(|x| match x {
+                    Value::Ref(rf) => Value::Unknown(Unknown::new(format!(
+                        "`dns_servers` refers to `{}`",
+                        rf.target
+                    ))),
+                    Value::Unknown(u) => Value::Unknown(u),
+                    Value::Known(_) => Value::Known(true),
+                })),
+                (_, Some(f)) => Some(f),
+                (Some(sv), None) => Some(known(false, sv.span)),
+                (None, None) => None,
             };
             m.firewalls.push(Firewall {
                 decl: decl(base, name, arm),
@@ -523,10 +545,22 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
             let fw = r.get(&v, "azure_firewall_name").map(|(x, s)| {
                 Spanned::new(to_parent(&x, "Microsoft.Network/azureFirewalls", &[]), s)
             });
-            let mut c = collection(r, &v, base, kind, fw, v.span.clone());
-            let name = c.decl.name.clone();
-            c.decl = decl(base, name, None);
+            let fw =
+                Some(fw.unwrap_or_else(|| {
+                    unknown("`azure_firewall_name` is not set", v.span.clone())
+                }));
+            let c = collection(r, &v, base, kind, fw, v.span.clone());
             m.fw_collections.push(c);
+        }
+        "azurerm_kubernetes_cluster_extension" | "azurerm_kubernetes_flux_configuration" => {
+            let attr = if rtype.contains("flux") {
+                "kubernetes_cluster_id"
+            } else {
+                "cluster_id"
+            };
+            if let Some(Value::Known(k)) = r.key(&v, attr).map(|a| a.value) {
+                r.ev.extensions.push((k, known(true, v.span.clone())));
+            }
         }
         "azurerm_ip_group" => {
             let name = r.name(&v);
@@ -677,11 +711,16 @@ fn collection<'a>(
         RuleKind::Network => "network rule collection",
         RuleKind::Nat => "NAT rule collection",
     };
-    let d = sub_decl(base, what, name, span);
+    // A separate classic collection is the resource itself.
+    let d = if firewall.is_some() {
+        decl(base, name, None)
+    } else {
+        sub_decl(base, what, name, span)
+    };
     let rules = r
         .blocks(v, "rule")
         .into_iter()
-        .map(|b| fw_rule(r, &b, base, kind))
+        .map(|b| fw_rule(r, &b, &d, kind))
         .collect();
     RuleCollection {
         decl: d,
@@ -693,9 +732,19 @@ fn collection<'a>(
     }
 }
 
-fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base, kind: RuleKind) -> FirewallRule {
+fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind) -> FirewallRule {
     let name = r.name(v);
-    let d = sub_decl(base, "rule", name, v.span.clone());
+    let label = match &name {
+        Some(n) => format!("{} rule `{}`", coll.label, n.value),
+        None => format!("{} rule", coll.label),
+    };
+    let d = Decl {
+        keys: vec![],
+        name,
+        span: v.span.clone(),
+        label,
+        condition: coll.condition.clone(),
+    };
     let mut rule = FirewallRule {
         decl: d,
         source_addresses: r.list(v, "source_addresses"),
@@ -789,6 +838,17 @@ fn present(v: &View<'_>) -> Attr<bool> {
     known(true, v.span.clone())
 }
 
+/// The cluster's location; `--location` stands in when it is unknown.
+fn location<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>) -> Option<Attr<String>> {
+    let a = r.str(v, "location");
+    match (&a, &r.ev.opts.location) {
+        (Some(x), Some(loc)) if x.value.known().is_none() => {
+            Some(known(loc.clone(), x.span.clone()))
+        }
+        _ => a,
+    }
+}
+
 fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     let name = r.name(v);
     let arm = arm1("Microsoft.ContainerService/managedClusters", &name);
@@ -871,7 +931,7 @@ fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     }
     Cluster {
         decl: decl(base, name, arm),
-        location: r.str(v, "location"),
+        location: location(r, v),
         outbound_type,
         network_plugin,
         network_plugin_mode,

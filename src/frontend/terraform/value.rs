@@ -144,6 +144,18 @@ impl V {
     }
 }
 
+/// A new unknown explaining `v`, keeping its hint.
+pub fn derived(v: &V, reason: String) -> V {
+    V::Unknown(Unk {
+        reason,
+        hint: match v {
+            V::Unknown(u) => u.hint.clone(),
+            _ => None,
+        },
+        error: false,
+    })
+}
+
 /// Terraform prints whole numbers without a fraction.
 pub fn fmt_num(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
@@ -157,6 +169,12 @@ pub fn fmt_num(n: f64) -> String {
 pub fn pending_reason(v: &V) -> String {
     match v {
         V::Unknown(u) => u.reason.clone(),
+        V::Ref { key, path, .. } if path == "name" => {
+            format!(
+                "the name of `{}` is not known",
+                describe_ref(key, "").trim_end_matches('.')
+            )
+        }
         V::Ref { key, path, .. } => {
             format!("`{}` is computed by Azure", describe_ref(key, path))
         }
