@@ -385,7 +385,10 @@ fn loops_are_bounded() {
                 "{name}: no AEL008: {:#?}",
                 run.findings()
             );
-            assert_eq!((notes[0].line, notes[0].column), at, "{name}: {notes:#?}");
+            assert!(
+                notes.iter().any(|n| (n.line, n.column) == at),
+                "{name}: no note at {at:?}: {notes:#?}"
+            );
         }
         eprintln!("{name}: {took:?}, {notes:?}");
     }
