@@ -254,6 +254,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parse config text; `file` names it in errors, `base_dir` anchors paths.
 pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    let max = crate::frontend::k8s::MAX_FLOW_DEPTH;
+    if let Some(at) = crate::frontend::k8s::flow_too_deep(text, max) {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = text[..at].rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        return Err(ConfigError {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            message: format!("`[` and `{{` nested deeper than {max} levels"),
+        });
+    }
     // A file of comments only (the `init` template) is an empty config.
     let raw: Option<Raw> = serde_yaml::from_str(text).map_err(|e| {
         let loc = e.location();

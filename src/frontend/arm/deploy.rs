@@ -143,12 +143,8 @@ fn linked_file(link: &Json, env: &Env) -> Result<FileId, String> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let path = base.join(&rel);
-    let root = crate::source::normalize(&ctx.opts.root);
-    let norm = crate::source::normalize(&path);
-    if !ctx.opts.root.as_os_str().is_empty()
-        && root.is_absolute() == norm.is_absolute()
-        && !norm.starts_with(&root)
-    {
+    // Relative file paths against an absolute root compare as absolute paths.
+    if !crate::frontend::bicep::modules::inside_root(&path, &ctx.opts.root) {
         return Err(format!("`{rel}` is outside the scanned folder"));
     }
     let file = ctx

@@ -154,6 +154,9 @@ pub struct Ctx<'a> {
     pub out: RefCell<Vec<EvRes>>,
     /// Files reached through a `templateLink`.
     pub linked: RefCell<HashSet<FileId>>,
+    /// Copies made so far by the deployment being walked: nested loops
+    /// multiply, so they share one budget (see `take_copies`).
+    copies: Cell<usize>,
     /// Unknown conditions of the deployments being walked: their resources
     /// inherit them.
     conditions: RefCell<Vec<Unknown>>,
@@ -173,6 +176,7 @@ impl<'a> Ctx<'a> {
             docs: RefCell::new(HashMap::new()),
             out: RefCell::new(vec![]),
             linked: RefCell::new(HashSet::new()),
+            copies: Cell::new(0),
             conditions: RefCell::new(vec![]),
         }
     }
@@ -674,12 +678,32 @@ fn copy_count(c: &Json, what: &str, env: &Env) -> Result<i64, Val> {
             format!(
                 "copy `{what}` asks for {n} copies; only the first {max} are analysed (raise the expansion limit)"
             ),
-            cspan,
+            cspan.clone(),
             "count",
         );
-        return Ok(max);
+        return take_copies(env, what, max, &cspan);
     }
-    Ok(n)
+    take_copies(env, what, n, &cspan)
+}
+
+/// Each loop is bounded by `max_expansion`, and all the loops of one
+/// deployment (nested deployments included) by ten times that: a loop that
+/// would go over is not expanded, its value unknown.
+fn take_copies(env: &Env, what: &str, n: i64, span: &Span) -> Result<i64, Val> {
+    let budget = env.t.ctx.opts.limits.max_expansion.saturating_mul(10);
+    let used = env.t.ctx.copies.get();
+    let n = n.max(0) as usize;
+    if used.saturating_add(n) > budget {
+        let msg = format!(
+            "copy `{what}` is not expanded: the copy loops of this deployment make more than {budget} copies (raise the expansion limit)"
+        );
+        env.t
+            .ctx
+            .finding(Code::AEL008, msg.clone(), span.clone(), "count");
+        return Err(Val::unknown(msg));
+    }
+    env.t.ctx.copies.set(used + n);
+    Ok(n as i64)
 }
 
 /// A property or variable `copy` entry → the array it builds.
@@ -775,6 +799,9 @@ pub enum Pass {
 
 /// Walk one template instance.
 pub fn walk_template(t: &TScope, pass: Pass) {
+    if t.ctx.deploy_depth.get() == 0 {
+        t.ctx.copies.set(0);
+    }
     if let Some(res) = t.template.get("resources") {
         walk_resources(res, &Env::new(t), pass);
     }

@@ -98,6 +98,9 @@ pub struct Loader<'f> {
     /// Files of the module chain being evaluated (cycle detection).
     pub stack: Vec<FileId>,
     steps: usize,
+    /// Loop items expanded so far per file: nested loops multiply, so the
+    /// loops of one file share a budget (see `loop_items`).
+    loop_items: HashMap<FileId, usize>,
     copied: usize,
     /// Current evaluation nesting, across modules.
     depth: usize,
@@ -118,6 +121,7 @@ impl<'f> Loader<'f> {
             noted: HashSet::new(),
             stack: Vec::new(),
             steps: 0,
+            loop_items: HashMap::new(),
             copied: 0,
             depth: 0,
         }
@@ -757,6 +761,22 @@ impl<'f> Inst<'f> {
                 src.span,
             ));
         }
+        // Each loop is bounded by `max_expansion`, all the loops of one file
+        // together by ten times that.
+        let budget = max.saturating_mul(10);
+        let used = ld
+            .loop_items
+            .entry(self.span(&iter.range).file)
+            .or_insert(0);
+        if used.saturating_add(items.len()) > budget {
+            return Err(SVal::unknown(
+                format!(
+                    "the loops of this file expand to more than {budget} items; this one is not expanded (raise the expansion limit)"
+                ),
+                src.span,
+            ));
+        }
+        *used += items.len();
         Ok(items)
     }
 

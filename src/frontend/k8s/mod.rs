@@ -33,6 +33,67 @@ pub const INTERNAL_ANNOTATION: &str = "service.beta.kubernetes.io/azure-load-bal
 /// Deepest nesting walked in Helm values.
 const MAX_DEPTH: usize = 64;
 
+/// Deepest `[`/`{` nesting handed to the YAML parser (which refuses more
+/// than 128 levels of any kind anyway).
+pub const MAX_FLOW_DEPTH: usize = 256;
+
+/// The offset of the first `[` or `{` nested deeper than `max`, counting
+/// outside quoted scalars and comments. The YAML scanner keeps one pending
+/// key per open flow collection and checks them all at every token, so deep
+/// flow nesting costs quadratic time before the parser's own depth limit
+/// is reached; this linear pass refuses such input first.
+pub fn flow_too_deep(text: &str, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    // Whether the previous byte allows a quote or a comment to start here.
+    let mut boundary = true;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' if boundary => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                boundary = true;
+                continue;
+            }
+            b'"' | b'\'' if boundary => {
+                i += 1;
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' if c == b'"' => i += 1,
+                        q if q == c => {
+                            // `''` is an escaped quote in a single-quoted scalar.
+                            if c == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                                i += 1;
+                            } else {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        boundary = matches!(
+            c,
+            b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':' | b'-'
+        );
+        i += 1;
+    }
+    None
+}
+
 /// Read every file; never fails, never panics on input.
 pub fn load(sources: &Sources, files: &[FileId]) -> Model {
     let mut r = Reader::default();
@@ -103,6 +164,18 @@ fn load_file(sources: &Sources, file: FileId, r: &mut Reader) {
         let templated = body.contains("{{");
         if in_templates && templated {
             read_template(file, text, doc, r);
+            continue;
+        }
+        if let Some(at) = flow_too_deep(body, MAX_FLOW_DEPTH) {
+            let at = doc.start + at;
+            r.model.findings.push(Finding::new(
+                Code::AEL000,
+                format!(
+                    "invalid YAML in Kubernetes manifest: `[` and `{{` nested deeper than {MAX_FLOW_DEPTH} levels"
+                ),
+                Span::new(file, at..at + 1),
+                "YAML parse error here",
+            ));
             continue;
         }
         match serde_yaml::from_str::<Value>(body) {
@@ -475,6 +548,9 @@ fn read_template(file: FileId, text: &str, doc: Range<usize>, r: &mut Reader) {
     }
     // Same length as `body`, so positions found in it hold for the original.
     debug_assert_eq!(blanked.len(), body.len());
+    if flow_too_deep(&blanked, MAX_FLOW_DEPTH).is_some() {
+        return;
+    }
     let Ok(v) = serde_yaml::from_str::<Value>(&blanked) else {
         return;
     };

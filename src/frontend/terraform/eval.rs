@@ -146,6 +146,9 @@ pub struct Ev<'a> {
     pub insts: Vec<Inst>,
     pub findings: Vec<Finding>,
     noted: HashSet<(u32, usize, usize)>,
+    /// `dynamic` blocks made so far per file: inside `count` or `for_each`
+    /// they multiply, so the file's dynamic blocks share a budget.
+    dynamic_items: HashMap<FileId, usize>,
     pub(super) depth: usize,
     pub(super) steps: u64,
     pub(super) max_depth: usize,
@@ -198,6 +201,7 @@ impl<'a> Ev<'a> {
             steps: 0,
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
+            dynamic_items: HashMap::new(),
             plan_cfg: None,
             plan_tag: String::new(),
             extensions: vec![],
@@ -657,6 +661,24 @@ impl<'a> Ev<'a> {
                 None,
             );
         }
+        // Bounded per file too (twenty times the limit: a block may be
+        // expanded more than once, as a value and for the model). Over it,
+        // one block with unknown values stands for them all.
+        let take = pairs.len().min(self.max_items);
+        let budget = self.max_items.saturating_mul(20);
+        let used = self.dynamic_items.entry(file).or_insert(0);
+        if used.saturating_add(take) > budget {
+            let reason = format!(
+                "dynamic `{label}` is not expanded: the dynamic blocks of this file make more than {budget} blocks"
+            );
+            self.note(span_of(file, b.span()), reason.clone(), None);
+            let u = V::unknown(reason);
+            let mut s = scope.clone();
+            s.push((iter, each_obj(u.clone(), u)));
+            out.push((&content.body, span, s));
+            return;
+        }
+        *used += take;
         for (k, x) in pairs.into_iter().take(self.max_items) {
             let mut s = scope.clone();
             s.push((iter.clone(), each_obj(k, x)));

@@ -163,7 +163,18 @@ impl Parser {
             ));
         }
         let mut e = self.primary()?;
+        // Each `.name` or `[i]` nests the tree one level deeper too.
+        let mut chain = 0;
         loop {
+            if matches!(self.peek(), Some(Tok::Dot | Tok::LBrack)) {
+                chain += 1;
+                if self.depth + chain > self.max_depth {
+                    return self.err(format!(
+                        "expression nested deeper than {} levels",
+                        self.max_depth
+                    ));
+                }
+            }
             match self.peek() {
                 Some(Tok::Dot) => {
                     self.pos += 1;
@@ -305,6 +316,10 @@ mod tests {
         assert!(parse("a b", 8).is_err());
         let deep = "concat(".repeat(100) + &")".repeat(100);
         assert!(parse(&deep, 32).is_err());
+        // Accessor chains nest as deeply as calls.
+        assert!(parse(&format!("a(){}", ".b".repeat(100)), 32).is_err());
+        assert!(parse(&format!("a(){}", "[0]".repeat(100)), 32).is_err());
+        assert!(parse(&format!("a(){}", ".b[0]".repeat(10)), 32).is_ok());
     }
 
     #[test]
