@@ -1851,9 +1851,7 @@ fn unknown_pair(a: &SVal, b: &SVal, reason: &str, span: Span) -> SVal {
 
 fn concrete(v: &SVal) -> bool {
     match &v.v {
-        V::Unknown { .. } | V::Link(_) | V::Resource { .. } | V::Module { .. } | V::Lambda(_) => {
-            false
-        }
+        V::Unknown { .. } | V::Link(_) | V::Resource { .. } | V::Module { .. } => false,
         V::Arr(a) => a.iter().all(concrete),
         V::Obj(o) => o.iter().all(|(_, v)| concrete(v)),
         _ => true,
