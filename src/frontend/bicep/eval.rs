@@ -639,6 +639,14 @@ impl<'f> Inst<'f> {
     }
 
     fn interpolate(&mut self, ld: &mut Loader<'f>, parts: &'f [StrPart], span: Span) -> SVal {
+        // `'${fw.properties...privateIPAddress}'` is the value itself, link
+        // included.
+        if let [StrPart::Interp(x)] = parts {
+            let v = self.eval(ld, x);
+            if let V::Link(_) = v.v {
+                return SVal::new(v.v, span);
+            }
+        }
         let mut s = String::new();
         for p in parts {
             match p {
