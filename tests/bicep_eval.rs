@@ -417,3 +417,11 @@ fn lambda_functions() {
     assert_eq!(s(prop(&r, "rt", "upper").get("a").unwrap()), "X");
     assert_eq!(r.codes(), Vec::<String>::new());
 }
+
+#[test]
+fn a_string_that_is_only_a_link_stays_a_link() {
+    let text = "resource fw 'Microsoft.Network/azureFirewalls@2024-05-01' = {\n  name: 'fw'\n}\n\nresource rt 'Microsoft.Network/routeTables@2024-05-01' = {\n  name: 'rt'\n  properties: {\n    ip: '${fw.properties.ipConfigurations[0].properties.privateIPAddress}'\n    cidr: '${fw.properties.ipConfigurations[0].properties.privateIPAddress}/32'\n  }\n}\n";
+    let r = run(&[("main.bicep", text)]);
+    assert!(matches!(prop(&r, "rt", "ip").v, V::Link(_)));
+    assert!(prop(&r, "rt", "cidr").is_unknown());
+}

@@ -643,6 +643,14 @@ impl<'f> Inst<'f> {
     }
 
     fn interpolate(&mut self, ld: &mut Loader<'f>, parts: &'f [StrPart], span: Span) -> SVal {
+        // `'${fw.properties...privateIPAddress}'` is the value itself, link
+        // included.
+        if let [StrPart::Interp(x)] = parts {
+            let v = self.eval(ld, x);
+            if let V::Link(_) = v.v {
+                return SVal::new(v.v, span);
+            }
+        }
         let mut s = String::new();
         for p in parts {
             match p {
@@ -1871,9 +1879,7 @@ fn unknown_pair(a: &SVal, b: &SVal, reason: &str, span: Span) -> SVal {
 
 fn concrete(v: &SVal) -> bool {
     match &v.v {
-        V::Unknown { .. } | V::Link(_) | V::Resource { .. } | V::Module { .. } | V::Lambda(_) => {
-            false
-        }
+        V::Unknown { .. } | V::Link(_) | V::Resource { .. } | V::Module { .. } => false,
         V::Arr(a) => a.iter().all(concrete),
         V::Obj(o) => o.iter().all(|(_, v)| concrete(v)),
         _ => true,

@@ -79,7 +79,7 @@ pub fn to_val(v: &SVal) -> Val {
             path: l.path.clone(),
             full: false,
         }),
-        V::Resource { .. } | V::Module { .. } | V::Lambda(_) => Val::Unknown(Why {
+        V::Resource { .. } | V::Module { .. } => Val::Unknown(Why {
             reason: format!("a {} symbol is used as a value", v.type_name()),
             error: false,
         }),

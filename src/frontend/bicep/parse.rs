@@ -1020,9 +1020,22 @@ impl<'a> Conv<'a> {
                 (Some(o), Some(i)) => {
                     let obj = self.expr(o, d);
                     let index = self.expr(i, d);
-                    return postfix(obj, range.end, &mut |obj| ExprKind::Index {
-                        obj: Box::new(obj),
-                        index: Box::new(index.clone()),
+                    let mut c = n.walk();
+                    let safe = n.children(&mut c).any(|t| t.kind() == "?");
+                    return postfix(obj, range.end, &mut |obj| {
+                        if safe {
+                            // `a[?i]` is null when out of range: ARM's tryGet.
+                            return ExprKind::Call {
+                                ns: Some("sys".into()),
+                                name: "tryGet".into(),
+                                name_range: index.range.clone(),
+                                args: vec![obj, index.clone()],
+                            };
+                        }
+                        ExprKind::Index {
+                            obj: Box::new(obj),
+                            index: Box::new(index.clone()),
+                        }
                     });
                 }
                 _ => ExprKind::Unsupported(String::new()),
@@ -1739,6 +1752,7 @@ mod precedence_tests {
             ("!a.b && c.d", "[!(a.b) op c.d]"),
             ("filter(xs, x => x.on)", "filter(xs, x => x.on)"),
             ("a.?b.c", "tryGet(a, Str([Lit(\"b\")])).c"),
+            ("a[?0]", "tryGet(a, 0)"),
         ];
         for (src, want) in cases {
             let f = parse(&format!("var v = {src}\n"), false, 128);

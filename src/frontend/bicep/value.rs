@@ -42,8 +42,6 @@ pub enum V {
         entry: usize,
         index: Option<usize>,
     },
-    /// A lambda: parameter names and the expression, evaluated in place.
-    Lambda(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -138,7 +136,6 @@ impl SVal {
             V::Link(_) => "reference",
             V::Resource { .. } => "resource",
             V::Module { .. } => "module",
-            V::Lambda(_) => "lambda",
         }
     }
 }
