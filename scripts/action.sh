@@ -121,7 +121,7 @@ cmd_install() {
   else
     command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the linter; set the version input to use a release"
     echo "aks-egress-lint: building from $(action_dir)"
-    cargo install --locked --quiet --profile install --path "$(action_dir)" --root "$root" ||
+    cargo install --locked --quiet --profile ci-install --path "$(action_dir)" --root "$root" ||
       die "cargo install failed"
   fi
   [ -x "$bin" ] || die "no binary at ${bin}"
