@@ -18,10 +18,62 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const NSG_RULES: usize = 30;
+/// Application rules of the workload collection: with them a stack is about
+/// 75 KB, so N = 1000 is the 75 MB monorepo of the targets.
+const APP_RULES: usize = 42;
+
+fn tf_app_rules(b: usize) -> String {
+    let mut s = String::from(
+        "\n  application_rule_collection {\n    name     = \"workloads\"\n    priority = 300\n    action   = \"Allow\"\n",
+    );
+    for r in 0..APP_RULES {
+        let _ = write!(
+            s,
+            r#"    rule {{
+      name              = "app-{r}"
+      description       = "workload {r}: its package feeds and its API"
+      source_addresses  = ["10.{b}.4.0/22"]
+      destination_fqdns = ["api-{r}.contoso.example", "feed-{r}.contoso.example", "cdn-{r}.contoso.example"]
+      protocols {{
+        type = "Https"
+        port = 443
+      }}
+    }}
+"#
+        );
+    }
+    s.push_str("  }\n");
+    s
+}
+
+fn arm_app_rules(b: usize) -> String {
+    let rules: Vec<String> = (0..APP_RULES)
+        .map(|r| {
+            format!(
+                r#"              {{ "ruleType": "ApplicationRule", "name": "app-{r}", "description": "workload {r}: its package feeds and its API",
+                 "sourceAddresses": ["10.{b}.4.0/22"],
+                 "targetFqdns": ["api-{r}.contoso.example", "feed-{r}.contoso.example", "cdn-{r}.contoso.example"],
+                 "protocols": [{{ "protocolType": "Https", "port": 443 }}] }}"#
+            )
+        })
+        .collect();
+    format!(
+        r#",
+          {{
+            "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+            "name": "workloads", "priority": 300, "action": {{ "type": "Allow" }},
+            "rules": [
+{}
+            ]
+          }}"#,
+        rules.join(",\n")
+    )
+}
 
 fn tf_stack(i: usize) -> (String, String) {
     let mut s = String::new();
     let b = i % 250;
+    let apps = tf_app_rules(b);
     let _ = write!(
         s,
         r#"resource "azurerm_resource_group" "rg" {{
@@ -165,7 +217,7 @@ resource "azurerm_firewall_policy_rule_collection_group" "aks" {{
       }}
     }}
   }}
-}}
+{apps}}}
 
 resource "azurerm_kubernetes_cluster" "aks" {{
   name                = "aks-{i}"
@@ -294,7 +346,7 @@ fn arm_stack(i: usize) -> (String, String) {
               {{ "ruleType": "ApplicationRule", "name": "aks-tag", "sourceAddresses": ["10.{b}.4.0/22"],
                  "fqdnTags": ["AzureKubernetesService"], "protocols": [{{ "protocolType": "Https", "port": 443 }}] }}
             ]
-          }}
+          }}{arm_apps}
         ]
       }}
     }},
@@ -314,7 +366,8 @@ fn arm_stack(i: usize) -> (String, String) {
   ]
 }}
 "#,
-        rules = rules.join(",\n")
+        rules = rules.join(",\n"),
+        arm_apps = arm_app_rules(b)
     );
     let params = r#"{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
@@ -358,7 +411,7 @@ fn nsg_export(i: usize) -> String {
 
 /// Write the corpus for `n` stacks (reused if already there). Returns (files, bytes).
 fn generate(root: &Path, n: usize) -> (usize, u64) {
-    let marker = root.join(".complete");
+    let marker = root.join(".complete-v3");
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(root);
         for i in 0..n {

@@ -19,6 +19,7 @@ use crate::finding::{ClusterSummary, Finding, Hop, Label, RequirementVerdict};
 use crate::link::{ApplianceLink, Link, Linked, decl_name};
 use crate::model::Model;
 use crate::source::Sources;
+use rayon::prelude::*;
 
 /// What the command line and the config say about clusters when the code
 /// does not (or to override it).
@@ -132,8 +133,9 @@ pub fn analyse<'a, 'm>(
                 .map(|n| plan_nsg(linked, catalog, overrides, n)),
         );
     }
+    // Clusters are evaluated in parallel: on a monorepo this is most of the run.
     let results = plans
-        .iter()
+        .par_iter()
         .map(|p| {
             if p.mode != Mode::Checked {
                 return vec![];

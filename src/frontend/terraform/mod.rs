@@ -28,6 +28,7 @@ use crate::model::{Model, ResKey, Unknown};
 use crate::source::{FileId, Sources, Span, display_path, normalize};
 use eval::{Children, Ev, Inst, Prog, Scope, View};
 use parse::{ModSrc, block_span};
+use rayon::prelude::*;
 use resources::{Base, Reader};
 use std::collections::HashSet;
 use value::V;
@@ -105,19 +106,27 @@ fn load_inner(
 ) -> Model {
     let mut model = Model::default();
     let mut findings = vec![];
-    let mut mods: Vec<ModSrc> = modules
-        .iter()
+    // Folders are parsed in parallel; evaluation below is sequential.
+    let parsed: Vec<(ModSrc, Vec<Finding>)> = modules
+        .par_iter()
         .map(|m| {
-            parse::parse_module(
+            let mut f = vec![];
+            let src = parse::parse_module(
                 sources,
                 m.dir.clone(),
                 &m.files,
                 &m.tfvars,
                 opts.limits.max_file_size,
-                &mut findings,
-            )
+                &mut f,
+            );
+            (src, f)
         })
         .collect();
+    let mut mods: Vec<ModSrc> = Vec::with_capacity(parsed.len() + 1);
+    for (m, f) in parsed {
+        mods.push(m);
+        findings.extend(f);
+    }
     let n_real = mods.len();
     // A placeholder module, so evaluation over a plan alone has a scope.
     mods.push(ModSrc::default());

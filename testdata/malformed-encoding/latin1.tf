@@ -1,0 +1,3 @@
+resource "azurerm_subnet" "latin1" {
+  name = "café"
+}
