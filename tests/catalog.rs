@@ -682,7 +682,18 @@ fn check_row(cat: &Catalog, row: &Row, group: &str) {
     assert_eq!(e.clouds, clouds, "{id}: clouds");
     assert_eq!(e.when.as_deref(), when, "{id}: when");
     assert_eq!(e.group, group, "{id}: group");
-    assert!(e.unless.is_empty(), "{id}: 2020-01 has no exemptions");
+    // The only exemption: a private cluster reaches its API server through a
+    // private endpoint, never through these public rules (Azure/AKS#1820).
+    let public_api = id.starts_with("net.apiserver")
+        || id.starts_with("net.tunnel")
+        || ["aks.", "gov."]
+            .iter()
+            .any(|c| id.starts_with(&format!("{c}hcp.")) || id.starts_with(&format!("{c}tun.")));
+    if public_api {
+        assert_eq!(e.unless, ["private-cluster"], "{id}: unless");
+    } else {
+        assert!(e.unless.is_empty(), "{id}: no other 2020-01 exemption");
+    }
     assert!(e.source.contains("2020-01-21"), "{id}: source");
     // Application rules only for HTTP(S); the seed's TCP/UDP rows on FQDN
     // tables are network rules.
@@ -720,6 +731,27 @@ fn seed_2020_01_every_row_entry_by_entry() {
             assert!(expected_ids.insert(row.0), "{} listed twice", row.0);
         }
     }
+    // A private cluster keeps every row but those that reach the public API
+    // server; the Azure China rows keep theirs, as in the current revision.
+    let private: BTreeSet<String> = ["private-cluster".to_string()].into();
+    let ids = |cloud| -> BTreeSet<String> {
+        cat.select(cloud, &private)
+            .iter()
+            .map(|e| e.id.clone())
+            .collect()
+    };
+    let global = ids(Cloud::AzureCloud);
+    for gone in [
+        "net.apiserver.443",
+        "net.tunnel.22",
+        "aks.hcp.443",
+        "aks.tun.9000",
+    ] {
+        assert!(!global.contains(gone), "{gone}");
+    }
+    assert!(global.contains("aks.mcr") && global.contains("net.ntp"));
+    assert!(!ids(Cloud::AzureUSGovernment).contains("gov.tun.22"));
+    assert!(ids(Cloud::AzureChinaCloud).contains("china.tun.22"));
     // The optional table is one row of three FQDNs.
     assert_eq!(OPTIONAL[0].len(), 3);
     // Nothing in the revision that the seed does not have.

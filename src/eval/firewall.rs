@@ -16,7 +16,7 @@ use super::{
     AppProto, Candidate, Decider, Dest, Doubt, Effect, Flow, Outcome, Verdict, first_match, step,
     unresolved_of,
 };
-use crate::catalog::{Catalog, Protocol};
+use crate::catalog::{Catalog, Destination, Protocol};
 use crate::link::{Link, Linked, Unresolved, decl_name};
 use crate::model::{
     AppProtocol, Attr, Firewall, FirewallPolicy, FirewallRule, ResKey, RuleCollection,
@@ -414,10 +414,22 @@ fn app_protocol_match(p: &AppProtocol, app: AppProto, port: u16) -> Tri {
 fn fqdn_tag_match(env: &FwEnv, tag: &str, flow: &Flow, app: AppProto) -> Tri {
     match env.catalog.tag(tag) {
         Some(t) => {
-            let covers = flow
-                .entry
-                .as_ref()
-                .is_some_and(|id| t.covers.iter().any(|c| c == id));
+            // The tag is a set of hosts: a feature row (Azure Monitor's
+            // `login.microsoftonline.com`) is covered when a covered core row
+            // names the same host, protocol and port.
+            let entry = flow.entry.as_ref().and_then(|id| env.catalog.entry(id));
+            let covers = flow.entry.as_ref().is_some_and(|id| {
+                t.covers.iter().any(|c| {
+                    c == id
+                        || env.catalog.entry(c).zip(entry).is_some_and(|(c, e)| {
+                            matches!(
+                                (&c.destination, &e.destination),
+                                (Destination::Fqdn(a), Destination::Fqdn(b)) if a.eq_ignore_ascii_case(b)
+                            ) && c.protocol == e.protocol
+                                && c.ports.contains(&flow.port)
+                        })
+                })
+            });
             let proto = t.protocols.is_empty()
                 || t.protocols.iter().any(|p| {
                     matches!(
