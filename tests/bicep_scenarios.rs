@@ -148,8 +148,9 @@ fn bicepparam() {
     insta::assert_snapshot!(scenario("bicep-bicepparam"));
 }
 
-/// The Bicep side of the parity scenarios (the same configurations are
-/// written as ARM JSON and Terraform in the same folders).
+/// The Bicep side of the parity scenarios (`parity-*/bicep/`; the same
+/// configurations are written as ARM JSON in `arm/` and Terraform in
+/// `terraform/`, compared by `tests/parity.rs`).
 #[test]
 fn parity_models() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
@@ -164,10 +165,9 @@ fn parity_models() {
     dirs.sort();
     assert!(dirs.len() >= 5, "{dirs:?}");
     for d in dirs {
-        if !root.join(&d).join("main.bicep").exists() {
-            continue;
-        }
-        let dump = scenario(&d);
+        let bicep = format!("{d}/bicep");
+        assert!(root.join(&bicep).join("main.bicep").exists(), "{bicep}");
+        let dump = scenario(&bicep);
         assert!(!dump.contains("AEL000"), "{d}");
         insta::assert_snapshot!(d.clone(), dump);
     }

@@ -4,7 +4,7 @@
 //! users see shows here.
 
 use aks_egress_lint::{Options, lint};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn render(dir: &Path) -> String {
     let opts = Options {
@@ -58,7 +58,41 @@ fn every_scenario() {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            insta::assert_snapshot!(name, render(&dir));
+            match format_children(&dir) {
+                // One configuration written in several formats: each format
+                // on its own, as a repository holding only that one would be.
+                Some(children) => {
+                    for child in children {
+                        let format = child
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned();
+                        insta::assert_snapshot!(format!("{name}-{format}"), render(&child));
+                    }
+                }
+                None => insta::assert_snapshot!(name, render(&dir)),
+            }
         }
     });
+}
+
+/// The subfolders of a scenario written once per format (`bicep/`, `arm/`,
+/// `terraform/` and nothing else), sorted; `None` for any other scenario.
+fn format_children(dir: &Path) -> Option<Vec<PathBuf>> {
+    const FORMATS: [&str; 3] = ["arm", "bicep", "terraform"];
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    children.sort();
+    let all_formats = !children.is_empty()
+        && children.iter().all(|c| {
+            c.is_dir()
+                && c.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| FORMATS.contains(&n))
+        });
+    all_formats.then_some(children)
 }

@@ -429,8 +429,70 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
 
 /// Map evaluated resources into `model`.
 pub fn map(resources: &[EvRes], model: &mut Model) {
+    let linked = link_inline_child_ids(resources);
+    let resources = linked.as_deref().unwrap_or(resources);
     map_resources(resources, model);
     attach_extensions(resources, model);
+}
+
+/// `reference(vnet).subnets[0].id` is what Bicep compiles
+/// `vnet.properties.subnets[0].id` to: the id of the child the template
+/// declares inline at that index, which ARM returns from the deployed parent.
+/// Such references become links to the child (`None`: there are none).
+fn link_inline_child_ids(resources: &[EvRes]) -> Option<Vec<EvRes>> {
+    // Parent key → its inline collections (`subnets` → child names in order).
+    let child_key = |r: &ResRef| -> Option<ResKey> {
+        let path: Vec<String> = r.path.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let rest = match path.as_slice() {
+            [p, rest @ ..] if p == "properties" => rest,
+            rest if !r.full => rest,
+            _ => return None,
+        };
+        let [coll, idx, id] = rest else {
+            return None;
+        };
+        let idx: usize = idx.parse().ok()?;
+        if id != "id" {
+            return None;
+        }
+        let parent = resources
+            .iter()
+            .find(|e| e.key.as_ref() == Some(&r.target))?;
+        let child = parent.properties.as_ref()?.get(coll)?.items().get(idx)?;
+        let SV::Val(Val::Str(name)) = &child.get("name")?.v else {
+            return None;
+        };
+        Some(ResKey(format!(
+            "{}/{coll}/{}",
+            r.target.0,
+            name.to_ascii_lowercase()
+        )))
+    };
+    fn walk(n: &mut SNode, f: &dyn Fn(&ResRef) -> Option<ResKey>, hit: &mut bool) {
+        match &mut n.v {
+            SV::Val(Val::Ref(r)) => {
+                if let Some(target) = f(r) {
+                    *r = ResRef {
+                        target,
+                        path: vec![],
+                        full: false,
+                    };
+                    *hit = true;
+                }
+            }
+            SV::Val(_) => {}
+            SV::Arr(items) => items.iter_mut().for_each(|i| walk(i, f, hit)),
+            SV::Obj(props) => props.iter_mut().for_each(|(_, v)| walk(v, f, hit)),
+        }
+    }
+    let mut out = resources.to_vec();
+    let mut hit = false;
+    for ev in &mut out {
+        if let Some(p) = ev.properties.as_mut() {
+            walk(p, &child_key, &mut hit);
+        }
+    }
+    hit.then_some(out)
 }
 
 fn map_resources(resources: &[EvRes], model: &mut Model) {
