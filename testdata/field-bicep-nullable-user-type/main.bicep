@@ -2,10 +2,6 @@
 // (`param extra subnetType?`), as Azure Verified Modules write most of their
 // parameters, is valid Bicep. The cluster uses the load balancer: nothing is
 // missing, and no parse error.
-// (The Bicep frontend currently reports AEL000 "unexpected `param`" on the line
-// after `param extra subnetType?`: after a type name other than a built-in one,
-// the `?` seems to be read as a conditional operator that swallows the next
-// declaration.)
 
 import { subnetType } from 'types.bicep'
 

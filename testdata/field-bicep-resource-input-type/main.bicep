@@ -1,7 +1,6 @@
 // OK: parameter types derived from a resource type (`resourceInput<'type@version'>`,
 // Bicep 0.34+) with a property path and a trailing `?` are valid Bicep. The
 // cluster uses the load balancer: nothing is missing, and no parse error.
-// (The Bicep frontend currently reports AEL000 "unexpected `.`" on line 6.)
 
 param tier resourceInput<'Microsoft.Network/networkSecurityGroups@2024-05-01'>.properties.flushConnection?
 param location string = 'westeurope'
