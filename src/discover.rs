@@ -145,37 +145,37 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, String> {
     b.build().map_err(|e| e.to_string())
 }
 
-enum Read_ {
+enum ReadOutcome {
     Text(String),
     TooLarge(u64),
     NotUtf8 { valid: String, at: usize },
     Error(String),
 }
 
-fn read_file(path: &Path, max: u64) -> Read_ {
+fn read_file(path: &Path, max: u64) -> ReadOutcome {
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) => return Read_::Error(e.to_string()),
+        Err(e) => return ReadOutcome::Error(e.to_string()),
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max {
-        return Read_::TooLarge(len);
+        return ReadOutcome::TooLarge(len);
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // Read one byte past the limit to catch files that grow while read.
     if let Err(e) = (&mut f).take(max + 1).read_to_end(&mut bytes) {
-        return Read_::Error(e.to_string());
+        return ReadOutcome::Error(e.to_string());
     }
     if bytes.len() as u64 > max {
-        return Read_::TooLarge(bytes.len() as u64);
+        return ReadOutcome::TooLarge(bytes.len() as u64);
     }
     match String::from_utf8(bytes) {
-        Ok(s) => Read_::Text(s),
+        Ok(s) => ReadOutcome::Text(s),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
             let valid = String::from_utf8_lossy(&bytes[..at]).into_owned();
-            Read_::NotUtf8 { valid, at }
+            ReadOutcome::NotUtf8 { valid, at }
         }
     }
 }
@@ -189,7 +189,7 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
     } else {
         opts.max_file_size
     };
-    let found: Mutex<Vec<(PathBuf, Option<FileKind>, Read_)>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<(PathBuf, Option<FileKind>, ReadOutcome)>> = Mutex::new(Vec::new());
     let mut missing = vec![];
 
     for root in paths {
@@ -235,21 +235,21 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
                 let read = read_file(path, max);
                 let kind = match (&by, &read) {
                     (ByName::Known(k), _) => Some(*k),
-                    (ByName::Json, Read_::Text(t)) => sniff_json(head(t)),
+                    (ByName::Json, ReadOutcome::Text(t)) => sniff_json(head(t)),
                     // A Helm values file may ask for a load balancer far below
                     // its first lines: look for that word in the whole text.
-                    (ByName::Yaml, Read_::Text(t)) => sniff_yaml(head(t))
+                    (ByName::Yaml, ReadOutcome::Text(t)) => sniff_yaml(head(t))
                         .or_else(|| t.contains("LoadBalancer").then_some(FileKind::K8sManifest)),
                     // Unreadable JSON/YAML is reported only if its name is telling.
                     (_, _) => None,
                 };
                 let telling = matches!(by, ByName::Known(_));
-                if kind.is_some() || (telling && !matches!(read, Read_::Text(_))) {
+                if kind.is_some() || (telling && !matches!(read, ReadOutcome::Text(_))) {
                     found
                         .lock()
                         .map(|mut v| v.push((path.to_path_buf(), kind, read)))
                         .ok();
-                } else if !matches!(read, Read_::Text(_)) && matches!(by, ByName::Json) {
+                } else if !matches!(read, ReadOutcome::Text(_)) && matches!(by, ByName::Json) {
                     // A .json that cannot be read may still be a template.
                     found
                         .lock()
@@ -272,8 +272,8 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
     let mut out = Discovered::default();
     for (path, kind, read) in found {
         let (text, problem) = match read {
-            Read_::Text(t) => (t, None),
-            Read_::TooLarge(n) => (
+            ReadOutcome::Text(t) => (t, None),
+            ReadOutcome::TooLarge(n) => (
                 String::new(),
                 Some((
                     0,
@@ -282,7 +282,7 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
                     ),
                 )),
             ),
-            Read_::NotUtf8 { valid, at } => {
+            ReadOutcome::NotUtf8 { valid, at } => {
                 let off = valid.len();
                 (
                     valid,
@@ -294,7 +294,7 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
                     )),
                 )
             }
-            Read_::Error(e) => (String::new(), Some((0, format!("cannot read file: {e}")))),
+            ReadOutcome::Error(e) => (String::new(), Some((0, format!("cannot read file: {e}")))),
         };
         let id = out.sources.add(path, text);
         match problem {
