@@ -347,3 +347,25 @@ fn construct_names() {
     );
     assert_eq!(construct_name("{ dnsPrefix: 'x' }"), None);
 }
+
+#[test]
+fn classic_firewall_loop() {
+    let keys = parity("parity-classic-firewall-loop");
+    assert_eq!(counts(&keys), codes(&[("AEL002", 4)]));
+    assert!(has(
+        &keys,
+        "AEL002",
+        "ntp.ubuntu.com",
+        "udp",
+        123,
+        "aks-network"
+    ));
+    for host in [
+        "security.ubuntu.com",
+        "azure.archive.ubuntu.com",
+        "changelogs.ubuntu.com",
+    ] {
+        assert!(has(&keys, "AEL002", host, "tcp", 80, "aks-fqdns"), "{host}");
+    }
+    assert!(keys.iter().all(|k| k.3.as_deref() == Some("aks-classic")));
+}
