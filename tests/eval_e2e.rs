@@ -135,3 +135,48 @@ fn fixes_in_the_files_own_language() {
         );
     }
 }
+
+#[test]
+fn nsg_fix_follows_separate_rule_resources() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join("field-tf-nsg-separate-rules");
+    let opts = Options {
+        paths: vec![dir],
+        catalog: "current".into(),
+        ..Default::default()
+    };
+    let (report, sources) = lint(&opts).unwrap();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| {
+            f.code == Code::AEL001
+                && f.endpoint.as_ref().map(|e| e.destination.as_str()) == Some("mcr.microsoft.com")
+        })
+        .expect("AEL001 for mcr.microsoft.com");
+    let (l, c, _, _) = sources.span_lines(&f.primary().span);
+    assert_eq!((l, c), (25, 1));
+    let help = f.help.as_deref().unwrap_or("");
+    assert!(
+        help.contains(
+            "resource \"azurerm_network_security_rule\" \"allow_mcr_microsoft_com_443\" {"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("  priority                    = 3999\n"),
+        "{help}"
+    );
+    assert!(
+        help.contains("  resource_group_name         = \"rg-net\"\n"),
+        "{help}"
+    );
+    assert!(
+        help.contains(
+            "  network_security_group_name = azurerm_network_security_group.nodes.name\n"
+        ),
+        "{help}"
+    );
+    assert!(!help.contains("security_rule {"), "{help}");
+}

@@ -3,6 +3,7 @@
 //! paste where the primary label points.
 
 use crate::eval::{AppProto, Dest, Flow};
+use crate::model::SecurityRule;
 use crate::source::{Sources, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,6 +237,65 @@ pub fn nsg_rule(
             q(&dest)
         ),
     }
+}
+
+/// The right-hand side of a top-level `key = value` line of a Terraform
+/// block's text.
+fn hcl_attr_text<'t>(block: &'t str, key: &str) -> Option<&'t str> {
+    block.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix(key)?;
+        let v = rest.trim_start().strip_prefix('=')?;
+        Some(v.trim()).filter(|v| !v.is_empty())
+    })
+}
+
+/// An outbound NSG rule allowing the flow as a separate
+/// `azurerm_network_security_rule`, for an NSG whose rules are separate
+/// resources like `like`: an inline `security_rule` block there would make
+/// Terraform fight over the rule set ("Don't mix", azurerm docs). The
+/// resource group and NSG name are copied from `like`. `None` for other
+/// languages and inline rules.
+pub fn nsg_rule_resource(
+    sources: &Sources,
+    like: &SecurityRule,
+    flow: &Flow,
+    endpoint_dest: &str,
+    priority: u32,
+    source: &str,
+) -> Option<String> {
+    if like.nsg.is_none() || lang_of(sources, &like.decl.span) != Lang::Hcl {
+        return None;
+    }
+    let block = sources.slice(&like.decl.span);
+    if !block.trim_start().starts_with("resource") {
+        return None;
+    }
+    let name = rule_name(endpoint_dest, flow.port);
+    let proto = match flow.transport {
+        crate::eval::Transport::Tcp => "Tcp",
+        crate::eval::Transport::Udp => "Udp",
+    };
+    let mut attrs = vec![
+        ("name", q(&name)),
+        ("priority", priority.to_string()),
+        ("direction", q("Outbound")),
+        ("access", q("Allow")),
+        ("protocol", q(proto)),
+        ("source_port_range", q("*")),
+        ("destination_port_range", q(&flow.port.to_string())),
+        ("source_address_prefix", q(source)),
+        ("destination_address_prefix", q(&nsg_destination(flow))),
+    ];
+    for key in ["resource_group_name", "network_security_group_name"] {
+        if let Some(v) = hcl_attr_text(block, key) {
+            attrs.push((key, v.to_string()));
+        }
+    }
+    Some(format!(
+        "resource \"azurerm_network_security_rule\" \"{}\" {{\n{}}}",
+        name.replace('-', "_"),
+        hcl_attrs(&attrs, "  ")
+    ))
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@
 //! Use instead: add a rule for `mcr.microsoft.com` (or the
 //! `AzureKubernetesService` FQDN tag) on Https:443.
 
-use super::fix::{firewall_rule, lang_of, nsg_rule};
+use super::fix::{firewall_rule, lang_of, nsg_rule, nsg_rule_resource};
 use super::{Ctx, decider_text};
 use crate::catalog::Level;
 use crate::eval::flow::SourcePath;
@@ -268,13 +268,12 @@ fn finding(
                 format!(" and move `{}` to a higher number", decl_name(&rule.decl))
             };
             let lang = lang_of(ctx.sources, &rule.decl.span);
-            let fix = nsg_rule(
-                lang,
-                flow,
-                &endpoint.destination,
+            let (prio, src) = (
                 prio.saturating_sub(1).max(100),
                 sources.first().map(String::as_str).unwrap_or("*"),
             );
+            let fix = nsg_rule_resource(ctx.sources, rule, flow, &endpoint.destination, prio, src)
+                .unwrap_or_else(|| nsg_rule(lang, flow, &endpoint.destination, prio, src));
             (
                 rule.decl.span.clone(),
                 format!("this rule denies `{ep}`"),
@@ -294,13 +293,15 @@ fn finding(
         }
         Decider::NsgDefault { nsg, name } => {
             let lang = lang_of(ctx.sources, &nsg.decl.span);
-            let fix = nsg_rule(
-                lang,
-                flow,
-                &endpoint.destination,
-                4096,
-                sources.first().map(String::as_str).unwrap_or("*"),
-            );
+            let src = sources.first().map(String::as_str).unwrap_or("*");
+            // An NSG whose rules are separate resources gets one more.
+            let fix = nsg
+                .rules
+                .iter()
+                .find_map(|r| {
+                    nsg_rule_resource(ctx.sources, r, flow, &endpoint.destination, 4096, src)
+                })
+                .unwrap_or_else(|| nsg_rule(lang, flow, &endpoint.destination, 4096, src));
             (
                 nsg.decl.span.clone(),
                 format!("no rule allows `{ep}`; the default rule `{name}` applies"),

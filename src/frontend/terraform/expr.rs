@@ -566,8 +566,11 @@ fn get_attr(v: V, name: &str) -> V {
                 // `virtual_network_name = azurerm_virtual_network.x.name` links.
                 Some(V::Unknown(_)) if name == "name" => as_ref(o),
                 Some(x) => x,
-                // Not written: computed by Azure.
-                None => as_ref(o),
+                None => match subnet_prefixes_from_singular(&o.rtype, name, &mut m) {
+                    Some(v) => v,
+                    // Not written: computed by Azure.
+                    None => as_ref(o),
+                },
             }
         }
         V::Ref { key, rtype, path } => V::Ref {
@@ -577,6 +580,25 @@ fn get_attr(v: V, name: &str) -> V {
         },
         u @ V::Unknown(_) => u,
         other => V::error(format!("cannot read `{name}` of a {}", other.type_name())),
+    }
+}
+
+/// `address_prefixes` of an `azurerm_subnet` written with the azurerm 2.x
+/// `address_prefix`: the provider fills the list with that one prefix when
+/// Azure returns only the singular (`subnet_resource.go`, read:
+/// `d.Set("address_prefixes", []string{*props.AddressPrefix})`).
+fn subnet_prefixes_from_singular(
+    rtype: &str,
+    name: &str,
+    m: &mut std::collections::BTreeMap<String, V>,
+) -> Option<V> {
+    if rtype != "azurerm_subnet" || name != "address_prefixes" {
+        return None;
+    }
+    match m.remove("address_prefix")? {
+        p @ V::Str(_) => Some(V::List(vec![p])),
+        u @ V::Unknown(_) => Some(u),
+        _ => None,
     }
 }
 
