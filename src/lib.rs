@@ -130,9 +130,25 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
             )
         },
     );
+    // A `.bicep` that does not parse is not analysed: its compiled JSON, when
+    // there is one, stands in for it.
+    let broken: Vec<PathBuf> = bic
+        .findings
+        .iter()
+        .filter(|f| f.code == finding::Code::AEL000)
+        .map(|f| source::normalize(&src.get(f.primary().span.file).path.with_extension("")))
+        .collect();
+    let fallback: Vec<_> = compiled
+        .iter()
+        .copied()
+        .filter(|t| broken.contains(&source::normalize(&src.get(*t).path.with_extension(""))))
+        .collect();
     let mut model = Model::default();
     for m in [tf, arm, nsg, k, bic] {
         model.merge(m);
+    }
+    if !fallback.is_empty() {
+        model.merge(frontend::arm::load(src, &fallback, &params, &fopts));
     }
     model.findings.extend(d.findings);
     let files = d.sources.len();

@@ -130,3 +130,28 @@ fn init_writes_a_config_that_loads() {
         .assert()
         .success();
 }
+
+#[test]
+fn compiled_json_stands_in_for_a_bicep_file_that_does_not_parse() {
+    let out = bin()
+        .args([
+            "testdata/bicep-broken-with-compiled-json",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["summary"]["clusters"], 1);
+    let findings = v["findings"].as_array().unwrap();
+    let on = |code: &str, file: &str| {
+        findings
+            .iter()
+            .any(|f| f["code"] == code && f["file"].as_str().unwrap_or("").ends_with(file))
+    };
+    assert!(on("AEL000", "main.bicep"), "{findings:#?}");
+    assert!(on("AEL001", "main.json"), "{findings:#?}");
+}
