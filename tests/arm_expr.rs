@@ -235,6 +235,11 @@ fn expression_table() {
             "[equals(uniqueString('a'), uniqueString('b'))]",
             V(Val::Bool(false)),
         ),
+        (
+            "[equals(guid('rg', 'role'), guid('rg', 'role'))]",
+            V(Val::Bool(true)),
+        ),
+        ("[equals(guid('a'), guid('b'))]", V(Val::Bool(false))),
         ("[json(format('{{\"id\": \"{0}\"}}', 'x')).id]", V(s("x"))),
         ("[json('null')]", V(Val::Null)),
         // CIDR functions

@@ -415,7 +415,19 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
                 fnv64(&parts.join("-")) >> 12
             ))
         }
-        "guid" | "newguid" | "utcnow" | "datetimeadd" | "datetimefromepoch" | "datetimetoepoch"
+        "guid" => {
+            arity!(1, MAX);
+            known!();
+            // Deterministic in ARM (a hash of the arguments), like
+            // uniqueString: a stable stand-in keeps names built from it
+            // (role assignments, mostly) consistent.
+            let mut parts = vec![];
+            for a in &args {
+                parts.push(tri!(want_str(name, a)).to_string());
+            }
+            Val::Str(format!("{{guid:{:016x}}}", fnv64(&parts.join("-"))))
+        }
+        "newguid" | "utcnow" | "datetimeadd" | "datetimefromepoch" | "datetimetoepoch"
         | "base64" | "base64tostring" | "base64tojson" | "datauri" | "datauritostring"
         | "urirecomponent" | "pickzones" | "providers" | "getsecret" => {
             known!();
