@@ -98,6 +98,18 @@ pub struct Linked<'m> {
     policies: HashMap<&'m ResKey, usize>,
     ip_groups: HashMap<&'m ResKey, usize>,
     clusters: HashMap<&'m ResKey, usize>,
+    // Computed once: looked up for every flow, and scanning the model each
+    // time made a monorepo's run quadratic in its number of stacks.
+    /// `firewall_ip` of each firewall, by index.
+    fw_ips: Vec<Option<(IpAddr, String)>>,
+    /// Private IP → the first firewall with it.
+    fw_by_ip: HashMap<IpAddr, usize>,
+    /// The last firewall whose private IP is not known.
+    fw_ip_unknown: Option<usize>,
+    /// Policy key → the rule collection groups naming it.
+    rcgs_by_policy: HashMap<&'m ResKey, Vec<usize>>,
+    /// Groups whose policy is unknown or not declared: maybe any policy's.
+    rcgs_loose: Vec<usize>,
 }
 
 fn index<T>(items: &[T], decl: impl Fn(&T) -> &Decl) -> HashMap<&ResKey, usize> {
@@ -146,7 +158,40 @@ impl<'m> Linked<'m> {
             policies: index(&model.policies, |x| &x.decl),
             ip_groups: index(&model.ip_groups, |x| &x.decl),
             clusters: index(&model.clusters, |x| &x.decl),
+            fw_ips: vec![],
+            fw_by_ip: HashMap::new(),
+            fw_ip_unknown: None,
+            rcgs_by_policy: HashMap::new(),
+            rcgs_loose: vec![],
         }
+        .with_indexes()
+    }
+
+    fn with_indexes(mut self) -> Self {
+        let ips: Vec<Option<(IpAddr, String)>> = self
+            .model
+            .firewalls
+            .iter()
+            .map(|fw| self.firewall_ip(fw))
+            .collect();
+        for (i, x) in ips.iter().enumerate() {
+            match x {
+                Some((ip, _)) => {
+                    self.fw_by_ip.entry(*ip).or_insert(i);
+                }
+                None => self.fw_ip_unknown = Some(i),
+            }
+        }
+        self.fw_ips = ips;
+        for (i, g) in self.model.rule_collection_groups.iter().enumerate() {
+            match attr_key(&g.policy) {
+                Ok(k) if self.policies.contains_key(k) => {
+                    self.rcgs_by_policy.entry(k).or_default().push(i)
+                }
+                _ => self.rcgs_loose.push(i),
+            }
+        }
+        self
     }
 
     fn lookup<T>(
@@ -380,21 +425,24 @@ impl<'m> Linked<'m> {
 
     /// Rule collection groups of one policy, wherever declared.
     pub fn rcgs(&self, p: &'m FirewallPolicy) -> Vec<Member<'m, RuleCollectionGroup>> {
-        let mut out = vec![];
-        for g in &self.model.rule_collection_groups {
-            match attr_key(&g.policy) {
-                Ok(k) if p.decl.keys.contains(k) => out.push(Member {
-                    item: g,
-                    certain: true,
-                }),
-                Ok(k) if self.policies.contains_key(k) => {}
-                _ => out.push(Member {
-                    item: g,
-                    certain: false,
-                }),
+        // In declaration order: the groups naming one of `p`'s keys (certain),
+        // and those whose policy is unknown (uncertain).
+        let mut idx: Vec<(usize, bool)> = self.rcgs_loose.iter().map(|i| (*i, false)).collect();
+        for k in &p.decl.keys {
+            if let Some(v) = self.rcgs_by_policy.get(k) {
+                idx.extend(v.iter().map(|i| (*i, true)));
             }
         }
-        out
+        idx.sort_unstable();
+        idx.dedup_by_key(|x| x.0);
+        idx.into_iter()
+            .filter_map(|(i, certain)| {
+                self.model
+                    .rule_collection_groups
+                    .get(i)
+                    .map(|item| Member { item, certain })
+            })
+            .collect()
     }
 
     /// The firewall's policy and its ancestors, root first (parent rule
@@ -548,20 +596,17 @@ impl<'m> Linked<'m> {
                         span: a.span.clone(),
                     });
                 };
-                let mut unknown_fw = None;
-                for fw in &self.model.firewalls {
-                    match self.firewall_ip(fw) {
-                        Some((fip, how)) if fip == ip => {
-                            return ApplianceLink::Firewall(FirewallHop {
-                                firewall: fw,
-                                address: Some(ip),
-                                how,
-                            });
-                        }
-                        Some(_) => {}
-                        None => unknown_fw = Some(fw),
-                    }
+                if let Some(&i) = self.fw_by_ip.get(&ip)
+                    && let (Some(fw), Some(Some((_, how)))) =
+                        (self.model.firewalls.get(i), self.fw_ips.get(i))
+                {
+                    return ApplianceLink::Firewall(FirewallHop {
+                        firewall: fw,
+                        address: Some(ip),
+                        how: how.clone(),
+                    });
                 }
+                let unknown_fw = self.fw_ip_unknown.and_then(|i| self.model.firewalls.get(i));
                 // Which declared subnet holds the address?
                 let holder = self.model.subnets.iter().find(|s| {
                     self.subnet_ranges(s)

@@ -68,7 +68,11 @@ pub fn write(
     sources: &Sources,
     opts: RenderOptions,
 ) -> io::Result<()> {
-    match format {
+    // Renderers write field by field; unbuffered stdout made that a system
+    // call each (10,000 findings took a second of writes).
+    let mut buf = io::BufWriter::new(w);
+    let w: &mut dyn Write = &mut buf;
+    let r = match format {
         Format::Human if opts.quiet => {
             for f in &human::group(&report.findings) {
                 write!(w, "{}", human::render_finding(f, sources, opts.human))?;
@@ -82,5 +86,6 @@ pub fn write(
         Format::AzureDevops => azure_devops::write(w, report, sources, opts.exit_code),
         Format::Junit => junit::write(w, report, sources),
         Format::Markdown => markdown::write(w, report, sources),
-    }
+    };
+    r.and(buf.flush())
 }
