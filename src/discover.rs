@@ -136,10 +136,10 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, String> {
         b.add(g);
         // `dir` and `dir/` also exclude everything below.
         let trimmed = p.trim_end_matches('/');
-        if !trimmed.contains('*') {
-            if let Ok(g) = Glob::new(&format!("{trimmed}/**")) {
-                b.add(g);
-            }
+        if !trimmed.contains('*')
+            && let Ok(g) = Glob::new(&format!("{trimmed}/**"))
+        {
+            b.add(g);
         }
     }
     b.build().map_err(|e| e.to_string())

@@ -570,11 +570,11 @@ pub fn allow_set(
     let eval = Evaluator::new(&linked, catalog);
     let ctx = analyse(model, sources, catalog, overrides, &linked, &eval);
     let chosen = select(&ctx.plans, args.cluster.as_deref());
-    if chosen.is_empty() {
-        if let Some(n) = &args.cluster {
-            writeln!(out, "error: no cluster named `{n}` in the scanned files")?;
-            return Ok(2);
-        }
+    if chosen.is_empty()
+        && let Some(n) = &args.cluster
+    {
+        writeln!(out, "error: no cluster named `{n}` in the scanned files")?;
+        return Ok(2);
     }
     let mut docs = vec![];
     for (pi, plan) in &chosen {

@@ -234,12 +234,11 @@ impl<'m> Linked<'m> {
     pub fn pools(&self, c: &'m Cluster) -> Vec<&'m NodePool> {
         let mut out: Vec<&NodePool> = c.node_pools.iter().collect();
         for p in &self.model.node_pools {
-            if let Some(a) = &p.cluster {
-                if let Ok(k) = attr_key(a) {
-                    if c.decl.keys.contains(k) {
-                        out.push(p);
-                    }
-                }
+            if let Some(a) = &p.cluster
+                && let Ok(k) = attr_key(a)
+                && c.decl.keys.contains(k)
+            {
+                out.push(p);
             }
         }
         out
@@ -542,12 +541,11 @@ impl<'m> Linked<'m> {
     /// The private IP of a firewall: written literally, or the first
     /// assignable address of its `AzureFirewallSubnet`.
     pub fn firewall_ip(&self, fw: &Firewall) -> Option<(IpAddr, String)> {
-        if let Some(a) = &fw.private_ip {
-            if let Value::Known(s) = &a.value {
-                if let Ok(ip) = s.trim().parse::<IpAddr>() {
-                    return Some((ip, format!("private IP `{ip}` of `{}`", fw.decl.label)));
-                }
-            }
+        if let Some(a) = &fw.private_ip
+            && let Value::Known(s) = &a.value
+            && let Ok(ip) = s.trim().parse::<IpAddr>()
+        {
+            return Some((ip, format!("private IP `{ip}` of `{}`", fw.decl.label)));
         }
         let sa = fw.subnet.as_ref()?;
         let Link::Found(s) = self.subnet(sa) else {

@@ -54,7 +54,7 @@ impl ResKey {
         let idx = lower.rfind("/providers/")?;
         let rest = &id[idx + "/providers/".len()..];
         let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        if segs.len() < 3 || segs.len() % 2 == 0 {
+        if segs.len() < 3 || segs.len().is_multiple_of(2) {
             return None;
         }
         let ns = segs[0];

@@ -348,10 +348,10 @@ impl<'a> Lexer<'a> {
                 b'}' | b']' | b')' if self.lang != Lang::Yaml => Some(Tok::Close),
                 _ => None,
             };
-            if let Some(t) = tok {
-                if !f(i, t) {
-                    return;
-                }
+            if let Some(t) = tok
+                && !f(i, t)
+            {
+                return;
             }
             if c == b'\n' && !f(i, Tok::Newline) {
                 return;
@@ -455,10 +455,10 @@ impl Index {
                 Tok::Comment(c) => comments.push(c),
                 Tok::Open => stack.push(i),
                 Tok::Close => {
-                    if let Some(open) = stack.pop() {
-                        if let Some(r) = reach.get_mut(line_of(open)) {
-                            *r = (*r).max(i + 1);
-                        }
+                    if let Some(open) = stack.pop()
+                        && let Some(r) = reach.get_mut(line_of(open))
+                    {
+                        *r = (*r).max(i + 1);
                     }
                 }
                 Tok::Newline => {}
@@ -607,14 +607,14 @@ fn metadata(text: &str, file: FileId, sups: &mut Vec<Suppression>, bad: &mut Vec
         match v {
             Value::Object(o) => {
                 for p in &o.properties {
-                    if p.name.as_str() == "metadata" {
-                        if let Value::Object(m) = &p.value {
-                            for e in &m.properties {
-                                if e.name.as_str() == "aks-egress-lint" {
-                                    let span = Span::new(file, e.range.start..e.range.end);
-                                    let scope = o.range.start..o.range.end;
-                                    entry(&e.value, span, scope, sups, bad);
-                                }
+                    if p.name.as_str() == "metadata"
+                        && let Value::Object(m) = &p.value
+                    {
+                        for e in &m.properties {
+                            if e.name.as_str() == "aks-egress-lint" {
+                                let span = Span::new(file, e.range.start..e.range.end);
+                                let scope = o.range.start..o.range.end;
+                                entry(&e.value, span, scope, sups, bad);
                             }
                         }
                     }

@@ -665,13 +665,13 @@ fn real_scenarios_render_valid_sarif_and_mermaid() {
             .collect();
         assert!(bad.is_empty(), "{bad:#?}");
     }
-    if let Some(node) = tool("node", &[]) {
-        if node_modules().join("mermaid").is_dir() {
-            let (ok, text) = run(Command::new(&node)
-                .arg(root().join("tools/mermaid-parse.mjs"))
-                .args(&markdowns));
-            assert!(ok, "{text}");
-        }
+    if let Some(node) = tool("node", &[])
+        && node_modules().join("mermaid").is_dir()
+    {
+        let (ok, text) = run(Command::new(&node)
+            .arg(root().join("tools/mermaid-parse.mjs"))
+            .args(&markdowns));
+        assert!(ok, "{text}");
     }
 }
 

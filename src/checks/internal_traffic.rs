@@ -75,15 +75,15 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 });
             }
         }
-        if let Some(a) = &c.api_server_subnet {
-            if let Link::Found(s) = ctx.linked.subnet(a) {
-                for r in ctx.linked.subnet_ranges(s).iter().flatten() {
-                    parts.push(Part {
-                        name: format!("API server subnet `{}`", decl_name(&s.decl)),
-                        range: *r,
-                        subnet: true,
-                    });
-                }
+        if let Some(a) = &c.api_server_subnet
+            && let Link::Found(s) = ctx.linked.subnet(a)
+        {
+            for r in ctx.linked.subnet_ranges(s).iter().flatten() {
+                parts.push(Part {
+                    name: format!("API server subnet `{}`", decl_name(&s.decl)),
+                    range: *r,
+                    subnet: true,
+                });
             }
         }
         if let Some(a) = &c.pod_cidrs {

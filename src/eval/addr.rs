@@ -156,18 +156,18 @@ pub fn parse_addr(s: &str) -> Option<AddrPat> {
     if let Ok(net) = IpNet::from_str(s) {
         return Some(AddrPat::Range(IpRange::from_net(net)));
     }
-    if let Some((a, b)) = s.split_once('-') {
-        if let (Ok(a), Ok(b)) = (IpAddr::from_str(a.trim()), IpAddr::from_str(b.trim())) {
-            let (ra, rb) = (IpRange::from_ip(a), IpRange::from_ip(b));
-            if ra.v6 == rb.v6 && ra.lo <= rb.lo {
-                return Some(AddrPat::Range(IpRange {
-                    v6: ra.v6,
-                    lo: ra.lo,
-                    hi: rb.lo,
-                }));
-            }
-            return None;
+    if let Some((a, b)) = s.split_once('-')
+        && let (Ok(a), Ok(b)) = (IpAddr::from_str(a.trim()), IpAddr::from_str(b.trim()))
+    {
+        let (ra, rb) = (IpRange::from_ip(a), IpRange::from_ip(b));
+        if ra.v6 == rb.v6 && ra.lo <= rb.lo {
+            return Some(AddrPat::Range(IpRange {
+                v6: ra.v6,
+                lo: ra.lo,
+                hi: rb.lo,
+            }));
         }
+        return None;
     }
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')

@@ -516,17 +516,17 @@ fn app_rule(env: &FwEnv, e: &FwEntry, flow: &Flow, doubts: &mut Vec<Doubt>) -> T
         }
         dt = dt.or(ut);
     }
-    if let Some(a) = &r.web_categories {
-        if list_of(a).map(|l| !l.is_empty()).unwrap_or(true) {
-            doubts.push(Doubt::Other {
-                span: r.decl.span.clone(),
-                reason: format!(
-                    "{} uses web categories, which Microsoft assigns",
-                    rule_desc(e)
-                ),
-            });
-            dt = dt.or(Tri::Maybe);
-        }
+    if let Some(a) = &r.web_categories
+        && list_of(a).map(|l| !l.is_empty()).unwrap_or(true)
+    {
+        doubts.push(Doubt::Other {
+            span: r.decl.span.clone(),
+            reason: format!(
+                "{} uses web categories, which Microsoft assigns",
+                rule_desc(e)
+            ),
+        });
+        dt = dt.or(Tri::Maybe);
     }
     if let Some(a) = &r.destination_addresses {
         let dest = dest_addr(flow);

@@ -95,11 +95,12 @@ fn take<'a>(
 ) -> Vec<&'a Finding> {
     let mut out = vec![];
     for &i in candidates {
-        if let (Some(p), Some(f)) = (placed.get_mut(i), report.findings.get(i)) {
-            if !*p && pred(f) {
-                *p = true;
-                out.push(f);
-            }
+        if let (Some(p), Some(f)) = (placed.get_mut(i), report.findings.get(i))
+            && !*p
+            && pred(f)
+        {
+            *p = true;
+            out.push(f);
         }
     }
     out

@@ -58,12 +58,11 @@ pub fn walk_deployment(
             Ok(file) => {
                 if let Some(doc) = ctx.doc(file) {
                     let mut supplied = Supplied::new();
-                    if let Some(pl) = props.get("parametersLink") {
-                        if let Ok(pf) = linked_file(pl, env) {
-                            if let Some(pdoc) = ctx.doc(pf) {
-                                supplied = parameter_file_values(&pdoc, pf);
-                            }
-                        }
+                    if let Some(pl) = props.get("parametersLink")
+                        && let Ok(pf) = linked_file(pl, env)
+                        && let Some(pdoc) = ctx.doc(pf)
+                    {
+                        supplied = parameter_file_values(&pdoc, pf);
                     }
                     supplied.extend(passed_parameters(props, env));
                     let mut scope = TScope::new(ctx, file, &doc, supplied);
@@ -88,10 +87,10 @@ pub fn walk_deployment(
 
 fn run(scope: &TScope, key: Option<&ResKey>, pass: Pass) {
     walk_template(scope, pass);
-    if pass == Pass::Full {
-        if let Some(k) = key {
-            set_outputs(scope.ctx, k.clone(), outputs(scope));
-        }
+    if pass == Pass::Full
+        && let Some(k) = key
+    {
+        set_outputs(scope.ctx, k.clone(), outputs(scope));
     }
 }
 

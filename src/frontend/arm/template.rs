@@ -618,16 +618,16 @@ pub fn eval_json(j: &Json, env: &Env) -> SNode {
         JKind::Obj(members) => {
             let mut out: Vec<(String, SNode)> = vec![];
             for m in members {
-                if m.key.eq_ignore_ascii_case("copy") {
-                    if let Some(entries) = m.value.as_array() {
-                        for c in entries {
-                            let Some(n) = c.get("name").and_then(Json::as_str) else {
-                                continue;
-                            };
-                            out.push((n.to_string(), copy_array(c, n, env)));
-                        }
-                        continue;
+                if m.key.eq_ignore_ascii_case("copy")
+                    && let Some(entries) = m.value.as_array()
+                {
+                    for c in entries {
+                        let Some(n) = c.get("name").and_then(Json::as_str) else {
+                            continue;
+                        };
+                        out.push((n.to_string(), copy_array(c, n, env)));
                     }
+                    continue;
                 }
                 out.push((m.key.clone(), eval_json(&m.value, env)));
             }
@@ -869,10 +869,10 @@ fn walk_resource(
             }
             Err(_) if pass == Pass::Keys => {}
             Err(v) => {
-                if let Val::Unknown(w) = v {
-                    if w.error {
-                        t.ctx.finding(Code::AEL008, w.reason, span, "copy");
-                    }
+                if let Val::Unknown(w) = v
+                    && w.error
+                {
+                    t.ctx.finding(Code::AEL008, w.reason, span, "copy");
                 }
             }
         }
@@ -971,16 +971,16 @@ fn walk_one(
                 t.register_symbol(sym, id);
             }
         }
-        if let Some(k) = &key {
-            if !is_deployment {
-                ctx.known.borrow_mut().insert(k.clone());
-                if let Some(last) = names.as_ref().ok().and_then(|n| n.last()) {
-                    ctx.by_name
-                        .borrow_mut()
-                        .entry(last.to_ascii_lowercase())
-                        .or_default()
-                        .push(k.clone());
-                }
+        if let Some(k) = &key
+            && !is_deployment
+        {
+            ctx.known.borrow_mut().insert(k.clone());
+            if let Some(last) = names.as_ref().ok().and_then(|n| n.last()) {
+                ctx.by_name
+                    .borrow_mut()
+                    .entry(last.to_ascii_lowercase())
+                    .or_default()
+                    .push(k.clone());
             }
         }
     }

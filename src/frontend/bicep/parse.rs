@@ -229,14 +229,14 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
             && (b[i..].starts_with(b"resourceInput<") || b[i..].starts_with(b"resourceOutput<"))
         {
             // `resourceInput<'type@version'>` is a type: make it one name.
-            if let Some(close) = b[i..].iter().position(|&x| x == b'>' || x == b'\n') {
-                if b[i + close] == b'>' {
-                    for o in &mut out[i..=i + close] {
-                        *o = b'_';
-                    }
-                    i += close + 1;
-                    continue;
+            if let Some(close) = b[i..].iter().position(|&x| x == b'>' || x == b'\n')
+                && b[i + close] == b'>'
+            {
+                for o in &mut out[i..=i + close] {
+                    *o = b'_';
                 }
+                i += close + 1;
+                continue;
             }
         }
         match c {

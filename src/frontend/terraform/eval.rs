@@ -734,12 +734,11 @@ impl<'a> Ev<'a> {
             let mut o = self.materialise(mi, file, &b.body, scope, origin, 0);
             // A data source stands for a resource declared elsewhere: its
             // ARM identity links it across roots and formats.
-            if d.data {
-                if let V::Map(m, Some(org)) = &mut o {
-                    if let Some(k) = data_arm_key(&d.rtype, m) {
-                        org.key = k;
-                    }
-                }
+            if d.data
+                && let V::Map(m, Some(org)) = &mut o
+                && let Some(k) = data_arm_key(&d.rtype, m)
+            {
+                org.key = k;
             }
             objs.push((k.clone(), o));
         }

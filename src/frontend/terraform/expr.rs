@@ -125,14 +125,14 @@ impl<'a> Ev<'a> {
                 // resource group still names the resource.
                 if let Some(idx) = out.to_ascii_lowercase().rfind("/providers/") {
                     let tail = out.get(idx..).unwrap_or("");
-                    if !tail.contains('\u{1}') {
-                        if let Some(k) = ResKey::from_arm_id(&out.replace('\u{1}', "x")) {
-                            return V::Ref {
-                                key: k,
-                                rtype: String::new(),
-                                path: "id".into(),
-                            };
-                        }
+                    if !tail.contains('\u{1}')
+                        && let Some(k) = ResKey::from_arm_id(&out.replace('\u{1}', "x"))
+                    {
+                        return V::Ref {
+                            key: k,
+                            rtype: String::new(),
+                            path: "id".into(),
+                        };
                     }
                 }
                 match p {
@@ -283,10 +283,10 @@ impl<'a> Ev<'a> {
             vals.push(self.eval(mi, scope, a));
         }
         // `f(list...)` expands the last argument.
-        if f.args.expand_final() {
-            if let Some(V::List(l)) = vals.pop() {
-                vals.extend(l);
-            }
+        if f.args.expand_final()
+            && let Some(V::List(l)) = vals.pop()
+        {
+            vals.extend(l);
         }
         funcs::call(name, vals, self.max_items)
     }

@@ -19,10 +19,8 @@ pub fn call(name: &str, args: Vec<V>, max_items: usize) -> V {
     // An unknown argument makes the result unknown, as in Terraform; the
     // functions below that look inside collections handle nested unknowns.
     let lenient = matches!(name, "coalesce" | "lookup" | "length" | "concat" | "tolist");
-    if !lenient {
-        if let Some(p) = args.iter().find(|a| a.is_pending()) {
-            return through(p, name);
-        }
+    if !lenient && let Some(p) = args.iter().find(|a| a.is_pending()) {
+        return through(p, name);
     }
     let r = match name {
         "lower" => str1(&args, |s| s.to_lowercase()),

@@ -146,12 +146,11 @@ fn load_inner(
             else {
                 continue;
             };
-            if modules::is_local_source(&prog, &m.dir, &src) {
-                if let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src))) {
-                    if t != i {
-                        called.insert(t);
-                    }
-                }
+            if modules::is_local_source(&prog, &m.dir, &src)
+                && let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src)))
+                && t != i
+            {
+                called.insert(t);
             }
         }
     }

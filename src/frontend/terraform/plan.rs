@@ -234,10 +234,10 @@ pub fn plan_fallback(
     tag: &str,
 ) -> Option<(V, Span)> {
     if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
-        if let Some(c) = e.get("constant_value") {
-            if !c.is_null() {
-                return Some((V::from_json(c, 0), span));
-            }
+        if let Some(c) = e.get("constant_value")
+            && !c.is_null()
+        {
+            return Some((V::from_json(c, 0), span));
         }
         let refs: Vec<&str> = e
             .get("references")
@@ -266,10 +266,11 @@ pub fn reference_value(
     tag: &str,
 ) -> V {
     let head = r.split(['.', '[']).next().unwrap_or("");
-    if head == "module" && depth < 16 {
-        if let Some(v) = through_module_output(mpath, r, cfg_root, depth, tag) {
-            return v;
-        }
+    if head == "module"
+        && depth < 16
+        && let Some(v) = through_module_output(mpath, r, cfg_root, depth, tag)
+    {
+        return v;
     }
     match head {
         "var" | "local" | "module" | "each" | "count" | "path" | "terraform" => {

@@ -144,13 +144,12 @@ fn format_str(fmt: &str, args: &[Val]) -> Val {
                 }
                 let mut text = display(a);
                 // `{0:D3}` pads integers; other format specifiers print the value as is.
-                if let (Some(f), Val::Int(n)) = (spec.split_once(':').map(|x| x.1), a) {
-                    if let Some(w) = f
+                if let (Some(f), Val::Int(n)) = (spec.split_once(':').map(|x| x.1), a)
+                    && let Some(w) = f
                         .strip_prefix(['D', 'd'])
                         .and_then(|w| w.parse::<usize>().ok())
-                    {
-                        text = format!("{n:0w$}");
-                    }
+                {
+                    text = format!("{n:0w$}");
                 }
                 if let Some(w) = spec
                     .split_once(',')
@@ -834,7 +833,7 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
             }
         }
         "createobject" => {
-            if args.len() % 2 != 0 {
+            if !args.len().is_multiple_of(2) {
                 return Val::error("createObject() expects name/value pairs");
             }
             let mut out: Vec<(String, Val)> = vec![];
