@@ -282,6 +282,10 @@ struct RevisionFile {
     #[serde(default)]
     #[allow(dead_code)]
     source: Option<String>,
+    /// Further sources, referenced the same way.
+    #[serde(default)]
+    #[allow(dead_code)]
+    sources: Vec<String>,
     entries: Vec<Entry>,
 }
 
