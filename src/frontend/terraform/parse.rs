@@ -129,7 +129,7 @@ pub fn parse_file(
         ));
         return None;
     }
-    match hcl_edit::parser::parse_body(text) {
+    match parse_lenient(text) {
         Ok(b) => Some(b),
         Err(e) => {
             let off = e.location().offset().min(text.len());
@@ -146,6 +146,60 @@ pub fn parse_file(
             None
         }
     }
+}
+
+/// Parse a body. Terraform accepts a key written twice in an object
+/// constructor (the later one wins) where hcl-edit stops with "redefined
+/// object key": each such duplicate is renamed in a copy of the text, to a
+/// name of the same length so every span still points into the original, and
+/// the text is parsed again.
+fn parse_lenient(text: &str) -> Result<Body, hcl_edit::parser::Error> {
+    let mut patched: Option<String> = None;
+    // Each retry parses the whole text again: few for large files.
+    let tries = if text.len() > 1 << 20 { 4 } else { 64 };
+    for n in 0..tries {
+        let cur = patched.as_deref().unwrap_or(text);
+        match hcl_edit::parser::parse_body(cur) {
+            Ok(b) => return Ok(b),
+            Err(e) if e.message().contains("redefined object key") => {
+                let off = e.location().offset();
+                match rename_key_at(cur, off, n) {
+                    Some(next) => patched = Some(next),
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    hcl_edit::parser::parse_body(patched.as_deref().unwrap_or(text))
+}
+
+/// Replace the identifier (or quoted key) at `off` by a unique name of the
+/// same byte length.
+fn rename_key_at(text: &str, off: usize, n: usize) -> Option<String> {
+    let rest = text.get(off..)?;
+    let (start, len) = if let Some(q) = rest.strip_prefix('"') {
+        let end = q.find('"')?;
+        (off + 1, end)
+    } else {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        (off, end)
+    };
+    let tag = format!("_dup{n}_");
+    if len < tag.len() {
+        return None;
+    }
+    let name = format!("{tag}{}", "x".repeat(len - tag.len()));
+    if text.contains(&name) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(text.get(..start)?);
+    out.push_str(&name);
+    out.push_str(text.get(start + len..)?);
+    Some(out)
 }
 
 fn label(b: &Block, i: usize) -> Option<&str> {

@@ -701,3 +701,32 @@ fn separate_configurations_keep_their_keys_apart() {
     assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.internal");
     assert_eq!(known(&m.associations[1].subnet), *keys[1]);
 }
+
+#[test]
+fn duplicate_object_keys_are_accepted_as_terraform_does() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  cfg = {
+    subnet_prefix = "10.0.0.0/24"
+    other         = 1
+    subnet_prefix = "10.0.0.0/24"
+  }
+}
+resource "azurerm_subnet" "s" {
+  name             = "s"
+  address_prefixes = [local.cfg.subnet_prefix]
+}
+"#,
+    )]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    assert_eq!(
+        known(&m.subnets[0].address_prefixes),
+        vec!["10.0.0.0/24".to_string()]
+    );
+    assert_eq!(
+        pos(&s, &m.subnets[0].address_prefixes.span),
+        (11, 22, "[local.cfg.subnet_prefix]".into())
+    );
+}
