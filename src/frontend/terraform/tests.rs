@@ -730,3 +730,25 @@ resource "azurerm_subnet" "s" {
         (11, 22, "[local.cfg.subnet_prefix]".into())
     );
 }
+
+#[test]
+fn try_catches_failures_inside_indexes_and_conditions() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  regions = { r1 = "westeurope" }
+  s       = { name = "x" }
+  a       = try(local.regions[local.s.region], null)
+  b       = try(local.s.missing ? "x" : "y", "z")
+}
+resource "azurerm_kubernetes_cluster" "k" {
+  name     = coalesce(local.b, "n")
+  location = coalesce(local.a, "northeurope")
+}
+"#,
+    )]);
+    let c = &m.clusters[0];
+    assert_eq!(known(c.location.as_ref().unwrap()), "northeurope");
+    assert_eq!(c.decl.name.as_ref().unwrap().value, "z");
+}
