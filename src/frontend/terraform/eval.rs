@@ -723,7 +723,10 @@ impl<'a> Ev<'a> {
         }
         let v = match exp.shape {
             Shape::Single => objs.into_iter().next().map(|x| x.1).unwrap_or(V::Null),
-            _ if exp.condition.is_some() => V::unknown(
+            // `count = var.enabled ? 1 : 0` unknown: `x[0]` is the one
+            // conditional instance the model holds (its `Decl.condition` says
+            // why), so references to it still link.
+            Shape::ForEach if exp.condition.is_some() => V::unknown(
                 exp.condition
                     .as_ref()
                     .map(|c| c.reason.clone())

@@ -752,3 +752,32 @@ resource "azurerm_kubernetes_cluster" "k" {
     assert_eq!(known(c.location.as_ref().unwrap()), "northeurope");
     assert_eq!(c.decl.name.as_ref().unwrap().value, "z");
 }
+
+#[test]
+fn references_to_a_conditional_instance_link() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "deploy_firewall" { type = bool }
+resource "azurerm_firewall" "fw" {
+  count = var.deploy_firewall ? 1 : 0
+  name  = "fw"
+}
+resource "azurerm_route" "r" {
+  name                   = "default"
+  route_table_name       = "rt"
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = azurerm_firewall.fw[0].ip_configuration[0].private_ip_address
+}
+"#,
+    )]);
+    assert!(m.firewalls[0].decl.condition.is_some());
+    match &m.routes[0].next_hop_ip.as_ref().unwrap().value {
+        Value::Ref(r) => {
+            assert_eq!(r.target, ResKey::tf("", "azurerm_firewall.fw[0]"));
+            assert_eq!(r.attr, "private_ip");
+        }
+        other => panic!("{other:?}"),
+    }
+}
