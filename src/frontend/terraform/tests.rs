@@ -781,3 +781,25 @@ resource "azurerm_route" "r" {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn tfvars_json_beats_tfvars_and_auto_files_go_in_lexical_order() {
+    let tf = r#"
+variable "a" {}
+variable "b" {}
+variable "c" { default = "default" }
+resource "azurerm_route_table" "t" { name = "${var.a}-${var.b}-${var.c}" }
+"#;
+    let (_, m) = model_of(&[
+        ("main.tf", tf),
+        ("terraform.tfvars", "a = \"tfvars\"\nb = \"tfvars\"\n"),
+        ("terraform.tfvars.json", r#"{"a": "json", "b": "json"}"#),
+        ("z.auto.tfvars", "b = \"z-auto\"\n"),
+        ("m.auto.tfvars.json", r#"{"b": "m-auto"}"#),
+        ("other.tfvars", "c = \"not-loaded\"\n"),
+    ]);
+    assert_eq!(
+        m.route_tables[0].decl.name.as_ref().unwrap().value,
+        "json-z-auto-default"
+    );
+}
