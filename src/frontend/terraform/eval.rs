@@ -312,12 +312,23 @@ impl<'a> Ev<'a> {
                         vals.insert(k, V::from_json(&v, 0));
                     }
                 }
-                _ => {
+                Ok(_) => {
                     if let Some(fid) = fid {
                         self.findings.push(Finding::new(
                             Code::AEL000,
                             format!("`{name}` is not a JSON object of variable values"),
                             Span::new(fid, 0..0),
+                            "here",
+                        ));
+                    }
+                }
+                Err(e) => {
+                    if let Some(fid) = fid {
+                        let off = self.sources.get(fid).offset_of(e.line(), e.column());
+                        self.findings.push(Finding::new(
+                            Code::AEL000,
+                            format!("variable file is not valid JSON: {e}"),
+                            Span::new(fid, off..off),
                             "here",
                         ));
                     }

@@ -803,3 +803,29 @@ resource "azurerm_route_table" "t" { name = "${var.a}-${var.b}-${var.c}" }
         "json-z-auto-default"
     );
 }
+
+#[test]
+fn broken_variable_files_are_parse_errors_at_their_position() {
+    let (s, m) = model_of(&[
+        ("main.tf", "variable \"a\" {}\n"),
+        ("terraform.tfvars", "a = [\n"),
+        ("x.auto.tfvars.json", "{\"a\": 1,\n \"b\" 2}"),
+    ]);
+    let mut got: Vec<(String, usize, usize)> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let (l, c, _) = pos(&s, &f.primary().span);
+            (s.get(f.primary().span.file).display.clone(), l, c)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("mem/terraform.tfvars".to_string(), 1, 6),
+            ("mem/x.auto.tfvars.json".to_string(), 2, 6),
+        ]
+    );
+    assert!(m.findings.iter().all(|f| f.code == Code::AEL000));
+}
