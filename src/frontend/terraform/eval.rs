@@ -145,7 +145,7 @@ pub struct Ev<'a> {
     pub opts: &'a FrontendOptions,
     pub insts: Vec<Inst>,
     pub findings: Vec<Finding>,
-    noted: HashSet<(u32, usize, usize)>,
+    noted: HashSet<(u32, usize, String)>,
     pub(super) depth: usize,
     pub(super) steps: u64,
     pub(super) max_depth: usize,
@@ -211,7 +211,7 @@ impl<'a> Ev<'a> {
     }
 
     pub fn note(&mut self, span: Span, msg: String, help: Option<String>) {
-        let k = (span.file.0, span.range.start, msg.len());
+        let k = (span.file.0, span.range.start, msg.clone());
         if self.noted.insert(k) {
             let mut f = Finding::new(Code::AEL008, msg, span, "here");
             if let Some(h) = help {
