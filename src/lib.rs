@@ -175,6 +175,16 @@ pub fn sort_findings(findings: &mut Vec<finding::Finding>, sources: &Sources) {
             .then(a.code.cmp(&b.code))
             .then(a.message.cmp(&b.message))
     });
+    // The same endpoint can come from several catalog rows (a feature row
+    // repeating a core one): users need to hear it once.
+    findings.dedup_by(|a, b| {
+        a.code == b.code
+            && a.endpoint.is_some()
+            && a.endpoint == b.endpoint
+            && a.cluster == b.cluster
+            && a.message == b.message
+            && a.primary().span == b.primary().span
+    });
     findings.dedup();
 }
 
