@@ -829,3 +829,50 @@ fn broken_variable_files_are_parse_errors_at_their_position() {
     );
     assert!(m.findings.iter().all(|f| f.code == Code::AEL000));
 }
+
+#[test]
+fn inline_subnets_selected_by_name() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+resource "azurerm_virtual_network" "v" {
+  name          = "vnet"
+  address_space = ["10.0.0.0/16"]
+  subnet {
+    name           = "other"
+    address_prefix = "10.0.1.0/24"
+  }
+  subnet {
+    name           = "aks"
+    address_prefix = "10.0.2.0/24"
+  }
+}
+locals {
+  by_name = { for s in azurerm_virtual_network.v.subnet : s.name => s.id }
+}
+resource "azurerm_kubernetes_cluster" "k" {
+  name = "k"
+  default_node_pool {
+    name           = "a"
+    vnet_subnet_id = [for s in azurerm_virtual_network.v.subnet : s.id if s.name == "aks"][0]
+  }
+  default_node_pool {
+    name           = "b"
+    vnet_subnet_id = local.by_name["aks"]
+  }
+  default_node_pool {
+    name           = "c"
+    vnet_subnet_id = tolist(azurerm_virtual_network.v.subnet)[1].id
+  }
+}
+"#,
+    )]);
+    let want = ResKey(format!(
+        "{}.subnet[\"aks\"]",
+        ResKey::tf("", "azurerm_virtual_network.v").0
+    ));
+    for p in &m.clusters[0].node_pools {
+        assert_eq!(known(p.subnet.as_ref().unwrap()), want, "{}", p.decl.label);
+    }
+    assert!(m.subnets[1].decl.keys.contains(&want));
+}
