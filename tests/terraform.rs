@@ -802,8 +802,12 @@ fn scan() {
     };
     let root = PathBuf::from(p);
     let d = discover(std::slice::from_ref(&root), &DiscoverOptions::default()).expect("discover");
+    let var_files = std::env::var("TF_SCAN_VAR_FILES")
+        .map(|v| v.split(',').map(PathBuf::from).collect())
+        .unwrap_or_default();
     let opts = FrontendOptions {
         root,
+        var_files,
         ..FrontendOptions::default()
     };
     let plans: Vec<_> = d.of_kind(FileKind::TerraformPlan).collect();

@@ -145,7 +145,7 @@ pub struct Ev<'a> {
     pub opts: &'a FrontendOptions,
     pub insts: Vec<Inst>,
     pub findings: Vec<Finding>,
-    noted: HashSet<(u32, usize, usize)>,
+    noted: HashSet<(u32, usize, String)>,
     /// `dynamic` blocks made so far per file: inside `count` or `for_each`
     /// they multiply, so the file's dynamic blocks share a budget.
     dynamic_items: HashMap<FileId, usize>,
@@ -215,7 +215,7 @@ impl<'a> Ev<'a> {
     }
 
     pub fn note(&mut self, span: Span, msg: String, help: Option<String>) {
-        let k = (span.file.0, span.range.start, msg.len());
+        let k = (span.file.0, span.range.start, msg.clone());
         if self.noted.insert(k) {
             let mut f = Finding::new(Code::AEL008, msg, span, "here");
             if let Some(h) = help {
@@ -316,7 +316,7 @@ impl<'a> Ev<'a> {
                         vals.insert(k, V::from_json(&v, 0));
                     }
                 }
-                _ => {
+                Ok(_) => {
                     if let Some(fid) = fid {
                         self.findings.push(Finding::new(
                             Code::AEL000,
@@ -326,12 +326,23 @@ impl<'a> Ev<'a> {
                         ));
                     }
                 }
+                Err(e) => {
+                    if let Some(fid) = fid {
+                        let off = self.sources.get(fid).offset_of(e.line(), e.column());
+                        self.findings.push(Finding::new(
+                            Code::AEL000,
+                            format!("variable file is not valid JSON: {e}"),
+                            Span::new(fid, off..off),
+                            "here",
+                        ));
+                    }
+                }
             }
             return;
         }
         let body = match fid {
             Some(fid) => super::parse::parse_file(self.sources, fid, 0, &mut self.findings),
-            None => super::parse::parse_body_lenient(text).ok(),
+            None => super::parse::parse_lenient(text).ok(),
         };
         let Some(body) = body else { return };
         for a in body.attributes() {
@@ -744,7 +755,10 @@ impl<'a> Ev<'a> {
         }
         let v = match exp.shape {
             Shape::Single => objs.into_iter().next().map(|x| x.1).unwrap_or(V::Null),
-            _ if exp.condition.is_some() => V::unknown(
+            // `count = var.enabled ? 1 : 0` unknown: `x[0]` is the one
+            // conditional instance the model holds (its `Decl.condition` says
+            // why), so references to it still link.
+            Shape::ForEach if exp.condition.is_some() => V::unknown(
                 exp.condition
                     .as_ref()
                     .map(|c| c.reason.clone())

@@ -283,7 +283,7 @@ fn build<'a>(
                         .iter()
                         .find(|(ek, _)| ek == &k)
                         .map(|(_, s)| s.clone())
-                        .unwrap_or_default();
+                        .unwrap_or_else(|| plan_scope(&k));
                     (k, scope, Some(pr))
                 })
                 .collect(),
@@ -330,6 +330,29 @@ fn build<'a>(
                 build(ev, id, plan, model, depth + 1);
             }
         }
+    }
+}
+
+/// Bindings of a plan instance the configuration alone cannot expand: its
+/// key is known, `each.value` is not.
+fn plan_scope(k: &Option<V>) -> Scope {
+    use std::collections::BTreeMap;
+    match k {
+        Some(n @ V::Num(_)) => vec![(
+            "count".into(),
+            V::map(BTreeMap::from([("index".to_string(), n.clone())])),
+        )],
+        Some(key) => vec![(
+            "each".into(),
+            V::map(BTreeMap::from([
+                ("key".to_string(), key.clone()),
+                (
+                    "value".to_string(),
+                    V::unknown("`each.value` of an instance known only from the plan"),
+                ),
+            ])),
+        )],
+        None => vec![],
     }
 }
 

@@ -177,7 +177,7 @@ impl<'a> Ev<'a> {
                 0,
             ),
             Children::Local(exp, ids) => {
-                if exp.condition.is_some() && exp.shape != Shape::Single {
+                if exp.condition.is_some() && exp.shape == Shape::ForEach {
                     let r = exp.condition.map(|c| c.reason).unwrap_or_default();
                     return (V::unknown(r), 0);
                 }

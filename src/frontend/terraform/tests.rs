@@ -701,3 +701,178 @@ fn separate_configurations_keep_their_keys_apart() {
     assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.internal");
     assert_eq!(known(&m.associations[1].subnet), *keys[1]);
 }
+
+#[test]
+fn duplicate_object_keys_are_accepted_as_terraform_does() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  cfg = {
+    subnet_prefix = "10.0.0.0/24"
+    other         = 1
+    subnet_prefix = "10.0.0.0/24"
+  }
+}
+resource "azurerm_subnet" "s" {
+  name             = "s"
+  address_prefixes = [local.cfg.subnet_prefix]
+}
+"#,
+    )]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    assert_eq!(
+        known(&m.subnets[0].address_prefixes),
+        vec!["10.0.0.0/24".to_string()]
+    );
+    assert_eq!(
+        pos(&s, &m.subnets[0].address_prefixes.span),
+        (11, 22, "[local.cfg.subnet_prefix]".into())
+    );
+}
+
+#[test]
+fn try_catches_failures_inside_indexes_and_conditions() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  regions = { r1 = "westeurope" }
+  s       = { name = "x" }
+  a       = try(local.regions[local.s.region], null)
+  b       = try(local.s.missing ? "x" : "y", "z")
+}
+resource "azurerm_kubernetes_cluster" "k" {
+  name     = coalesce(local.b, "n")
+  location = coalesce(local.a, "northeurope")
+}
+"#,
+    )]);
+    let c = &m.clusters[0];
+    assert_eq!(known(c.location.as_ref().unwrap()), "northeurope");
+    assert_eq!(c.decl.name.as_ref().unwrap().value, "z");
+}
+
+#[test]
+fn references_to_a_conditional_instance_link() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "deploy_firewall" { type = bool }
+resource "azurerm_firewall" "fw" {
+  count = var.deploy_firewall ? 1 : 0
+  name  = "fw"
+}
+resource "azurerm_route" "r" {
+  name                   = "default"
+  route_table_name       = "rt"
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = azurerm_firewall.fw[0].ip_configuration[0].private_ip_address
+}
+"#,
+    )]);
+    assert!(m.firewalls[0].decl.condition.is_some());
+    match &m.routes[0].next_hop_ip.as_ref().unwrap().value {
+        Value::Ref(r) => {
+            assert_eq!(r.target, ResKey::tf("", "azurerm_firewall.fw[0]"));
+            assert_eq!(r.attr, "private_ip");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tfvars_json_beats_tfvars_and_auto_files_go_in_lexical_order() {
+    let tf = r#"
+variable "a" {}
+variable "b" {}
+variable "c" { default = "default" }
+resource "azurerm_route_table" "t" { name = "${var.a}-${var.b}-${var.c}" }
+"#;
+    let (_, m) = model_of(&[
+        ("main.tf", tf),
+        ("terraform.tfvars", "a = \"tfvars\"\nb = \"tfvars\"\n"),
+        ("terraform.tfvars.json", r#"{"a": "json", "b": "json"}"#),
+        ("z.auto.tfvars", "b = \"z-auto\"\n"),
+        ("m.auto.tfvars.json", r#"{"b": "m-auto"}"#),
+        ("other.tfvars", "c = \"not-loaded\"\n"),
+    ]);
+    assert_eq!(
+        m.route_tables[0].decl.name.as_ref().unwrap().value,
+        "json-z-auto-default"
+    );
+}
+
+#[test]
+fn broken_variable_files_are_parse_errors_at_their_position() {
+    let (s, m) = model_of(&[
+        ("main.tf", "variable \"a\" {}\n"),
+        ("terraform.tfvars", "a = [\n"),
+        ("x.auto.tfvars.json", "{\"a\": 1,\n \"b\" 2}"),
+    ]);
+    let mut got: Vec<(String, usize, usize)> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let (l, c, _) = pos(&s, &f.primary().span);
+            (s.get(f.primary().span.file).display.clone(), l, c)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("mem/terraform.tfvars".to_string(), 1, 6),
+            ("mem/x.auto.tfvars.json".to_string(), 2, 6),
+        ]
+    );
+    assert!(m.findings.iter().all(|f| f.code == Code::AEL000));
+}
+
+#[test]
+fn inline_subnets_selected_by_name() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+resource "azurerm_virtual_network" "v" {
+  name          = "vnet"
+  address_space = ["10.0.0.0/16"]
+  subnet {
+    name           = "other"
+    address_prefix = "10.0.1.0/24"
+  }
+  subnet {
+    name           = "aks"
+    address_prefix = "10.0.2.0/24"
+  }
+}
+locals {
+  by_name = { for s in azurerm_virtual_network.v.subnet : s.name => s.id }
+}
+resource "azurerm_kubernetes_cluster" "k" {
+  name = "k"
+  default_node_pool {
+    name           = "a"
+    vnet_subnet_id = [for s in azurerm_virtual_network.v.subnet : s.id if s.name == "aks"][0]
+  }
+  default_node_pool {
+    name           = "b"
+    vnet_subnet_id = local.by_name["aks"]
+  }
+  default_node_pool {
+    name           = "c"
+    vnet_subnet_id = tolist(azurerm_virtual_network.v.subnet)[1].id
+  }
+}
+"#,
+    )]);
+    let want = ResKey(format!(
+        "{}.subnet[\"aks\"]",
+        ResKey::tf("", "azurerm_virtual_network.v").0
+    ));
+    for p in &m.clusters[0].node_pools {
+        assert_eq!(known(p.subnet.as_ref().unwrap()), want, "{}", p.decl.label);
+    }
+    assert!(m.subnets[1].decl.keys.contains(&want));
+}

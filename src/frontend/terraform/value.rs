@@ -144,15 +144,17 @@ impl V {
     }
 }
 
-/// A new unknown explaining `v`, keeping its hint.
+/// A new unknown explaining `v`, keeping its hint, and its error mark so
+/// that `try()` still catches a failure deep inside an expression.
 pub fn derived(v: &V, reason: String) -> V {
+    let (hint, error) = match v {
+        V::Unknown(u) => (u.hint.clone(), u.error),
+        _ => (None, false),
+    };
     V::Unknown(Unk {
         reason,
-        hint: match v {
-            V::Unknown(u) => u.hint.clone(),
-            _ => None,
-        },
-        error: false,
+        hint,
+        error,
     })
 }
 
