@@ -171,7 +171,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(2048))]
 
         #[test]
         fn expressions_never_panic(s in "\\[[a-zA-Z(),.'\\[\\] 0-9{}-]{0,60}\\]") {
@@ -181,17 +181,28 @@ mod fuzz {
         #[test]
         fn function_calls_never_panic(
             f in prop::sample::select(vec![
-                "concat", "format", "substring", "padLeft", "range", "cidrSubnet", "cidrHost",
-                "parseCidr", "take", "skip", "split", "replace", "union", "createObject",
-                "copyIndex", "resourceId", "indexOf", "json", "items", "min", "div", "mod",
+                "add", "and", "array", "bool", "cidrHost", "cidrSubnet", "coalesce", "concat",
+                "contains", "copyIndex", "createArray", "createObject", "deployment", "div",
+                "empty", "endsWith", "equals", "extensionResourceId", "first", "flatten",
+                "format", "greater", "if", "indexOf", "int", "intersection", "items", "join",
+                "json", "last", "lastIndexOf", "length", "less", "max", "min", "mod", "mul",
+                "not", "objectKeys", "or", "padLeft", "parameters", "parseCidr", "range",
+                "reference", "replace", "resourceGroup", "resourceId", "resourceInfo",
+                "shallowMerge", "skip", "split", "startsWith", "string", "sub",
+                "subscriptionResourceId", "substring", "take", "tenantResourceId", "toLower",
+                "trim", "tryGet", "union", "uniqueString", "uri", "variables", "filter", "map",
+                "reduce", "sort", "toObject", "mapValues", "groupBy", "lambda",
+                "lambdaVariables",
             ]),
             args in prop::collection::vec(
                 prop::sample::select(vec![
                     "''", "'a'", "-1", "0", "2", "9223372036854775807", "-9223372036854775808",
                     "createArray()", "createObject()", "'10.0.0.0/8'", "'{0}'", "null()", "'{'",
-                    "'10.0.0.0/33'", "33", "'Microsoft.Network/x'",
+                    "'10.0.0.0/33'", "33", "'Microsoft.Network/x'", "createArray(1, 'a')",
+                    "createObject('a', createArray())", "lambda('x', lambdaVariables('x'))",
+                    "lambda('x', 'y', true)", "lambdaVariables('x')", "'10.0.0.1/31'",
                 ]),
-                0..4,
+                0..5,
             ),
         ) {
             let _ = eval_str(&format!("[{f}({})]", args.join(", ")), &EmptyScope);
