@@ -219,3 +219,52 @@ mod fuzz {
         }
     }
 }
+
+mod mutations {
+    use aks_egress_lint::frontend::{FrontendOptions, arm};
+    use aks_egress_lint::source::Sources;
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<String> {
+        [
+            "testdata/arm-hand-written/azuredeploy.json",
+            "testdata/arm-bicep-compiled/main.json",
+            "testdata/arm-nested-deployments/azuredeploy.json",
+            "testdata/arm-firewall-unique-names/azuredeploy.json",
+        ]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Templates with a few characters changed never panic.
+        #[test]
+        fn mutated_templates_never_panic(
+            seed in 0usize..4,
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), prop::sample::select(vec![
+                    "", "[", "]", "(", ")", "'", ",", "{", "}", ":", "\"", "0", "-1",
+                    "copyIndex()", "variables('x')", "parameters('env')", "[[", "999999999",
+                ])),
+                1..4,
+            ),
+        ) {
+            let mut text = seeds()[seed].clone();
+            for (at, with) in edits {
+                let mut i = at.index(text.len().max(1));
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                let end = (i + 1).min(text.len());
+                let end = if text.is_char_boundary(end) { end } else { i };
+                text.replace_range(i..end, with);
+            }
+            let mut s = Sources::new();
+            let f = s.add_named("t.json", text);
+            let _ = arm::load(&s, &[f], &[], &FrontendOptions::default());
+        }
+    }
+}
