@@ -795,3 +795,27 @@ fn parameters_option_with_a_file_outside_the_scan() {
             .starts_with("cannot read parameters file")
     );
 }
+
+#[test]
+fn unknown_resource_name_is_a_note() {
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "fwName": { "type": "string" } },
+  "resources": [
+    { "type": "Microsoft.Network/azureFirewalls", "name": "[parameters('fwName')]", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(m.firewalls[0].decl.keys, vec![]);
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(
+        m.findings[0].message,
+        "the Microsoft.Network/azureFirewalls resource's name is unknown: parameter `fwName` has no default value and no value is supplied (a parameters file or --parameters)"
+    );
+    assert_eq!(
+        at(&s, &m.findings[0].primary().span),
+        (5, 59, "\"[parameters('fwName')]\"".into())
+    );
+}

@@ -339,7 +339,7 @@ fn props_or_empty(ev: &EvRes) -> Cow<'_, SNode> {
 // ---------- mapping ----------
 
 /// Resource types read into the model.
-const MAPPED: &[&str] = &[
+pub const MAPPED: &[&str] = &[
     "microsoft.containerservice/managedclusters",
     "microsoft.containerservice/managedclusters/agentpools",
     "microsoft.network/virtualnetworks",

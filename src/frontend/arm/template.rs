@@ -969,6 +969,26 @@ fn walk_one(
         return;
     }
     if pass == Pass::Full && !existing {
+        // Without a name the resource cannot be linked to what refers to it
+        // (a name that is an error was reported as such already).
+        let unknown_name = match name_node.as_ref().and_then(SNode::val) {
+            Some(Val::Unknown(w)) => !w.error,
+            Some(Val::Str(_)) => false,
+            _ => true,
+        };
+        if names.is_err()
+            && unknown_name
+            && super::resources::MAPPED.contains(&ty.to_ascii_lowercase().as_str())
+        {
+            if let Err(why) = &names {
+                ctx.finding(
+                    Code::AEL008,
+                    format!("the {ty} resource's {why}"),
+                    name_span.clone(),
+                    "name not evaluated",
+                );
+            }
+        }
         let ev = EvRes {
             file: t.file,
             ty: ty.clone(),
