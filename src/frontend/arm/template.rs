@@ -976,8 +976,11 @@ fn walk_one(
             Some(Val::Str(_)) => false,
             _ => true,
         };
+        // Children follow their parent's name: the parent's note covers them.
+        let top_level = ty.matches('/').count() == 1;
         if names.is_err()
             && unknown_name
+            && top_level
             && super::resources::MAPPED.contains(&ty.to_ascii_lowercase().as_str())
         {
             if let Err(why) = &names {
