@@ -211,8 +211,9 @@ fn snippet(sources: &Sources, span: &Span) -> Option<String> {
     }
     let text = sources.text(span.file);
     let start = span.range.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[start..]
+    let line_start = text.get(..start)?.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text
+        .get(start..)?
         .find('\n')
         .map(|i| start + i)
         .unwrap_or(text.len());

@@ -602,6 +602,15 @@ impl<'m> Linked<'m> {
         }
     }
 
+    /// Subnets of the code whose NSG is this one.
+    pub fn subnets_of_nsg(&self, n: &Nsg) -> Vec<&'m Subnet> {
+        self.model
+            .subnets
+            .iter()
+            .filter(|s| matches!(self.nsg_of(s), Link::Found((x, _)) if std::ptr::eq(x, n)))
+            .collect()
+    }
+
     /// An `AzureFirewallSubnet`, or a subnet some firewall of the code uses.
     pub fn is_firewall_subnet(&self, s: &Subnet) -> bool {
         let named = s

@@ -160,6 +160,21 @@ const TABLE: &[(&str, &[Code])] = &[
     ("eval-isolated", &[Code::AEL008]),
     ("eval-policy-parent-deny", &[Code::AEL001]),
     ("eval-managed-vnet", &[Code::AEL008]),
+    ("eval-ip-groups-clean", &[]),
+    ("eval-dns-proxy-inherited-clean", &[]),
+    ("eval-dns-proxy-overridden", &[Code::AEL002, Code::AEL005]),
+    (
+        "eval-pod-subnet-not-allowed",
+        &[
+            Code::AEL001,
+            Code::AEL001,
+            Code::AEL001,
+            Code::AEL001,
+            Code::AEL001,
+            Code::AEL001,
+            Code::AEL002,
+        ],
+    ),
     ("eval-nsg-only", &[Code::AEL001; 8]),
 ];
 
@@ -316,5 +331,45 @@ fn allow_set_outputs() {
         )
         .unwrap(),
         2
+    );
+}
+
+#[test]
+fn cluster_summary_path_and_verdicts() {
+    let r = scenario("eval-policy-missing-mcr");
+    let s = &r.summaries[0];
+    assert_eq!(s.name, "aks-main");
+    assert_eq!(s.source.as_deref(), Some("aks-nodes"));
+    let hops: Vec<(&str, &str, bool)> = s
+        .path
+        .iter()
+        .map(|h| (h.kind.as_str(), h.name.as_str(), h.blocking))
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            ("subnet", "aks-nodes", false),
+            ("route-table", "aks-udr", false),
+            ("firewall", "fw-hub", false),
+            ("firewall-policy", "fw-pol", true),
+            ("internet", "Internet", false),
+        ]
+    );
+    let mcr = s
+        .verdicts
+        .iter()
+        .find(|v| v.endpoint.destination == "mcr.microsoft.com")
+        .unwrap();
+    assert_eq!(mcr.verdict, aks_egress_lint::finding::Verdict::Denied);
+    assert_eq!(mcr.level, "required");
+    let tunnel = s.verdicts.iter().find(|v| v.endpoint.port == 1194).unwrap();
+    assert_eq!(tunnel.verdict, aks_egress_lint::finding::Verdict::Allowed);
+    assert!(
+        tunnel
+            .decided_by
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("tunnel-udp")
     );
 }

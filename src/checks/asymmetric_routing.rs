@@ -63,7 +63,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     Finding::new(
                         Code::AEL006,
                         format!(
-                            "route `{}` sends `0.0.0.0/0` of cluster `{}` to firewall `{fw}` while {}: replies bypass the load balancer and the firewall drops them",
+                            "route `{}` sends `0.0.0.0/0` of cluster `{}` to firewall `{fw}`, but public inbound traffic arrives through a load balancer ({}): the firewall drops the replies",
                             decl_name(&r.decl),
                             plan.name,
                             evidence.description

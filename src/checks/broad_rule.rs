@@ -58,8 +58,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             if req.entry.level != Level::Required {
                 continue;
             }
-            // Unknown values are AEL008's: only a broad allow is at stake here.
-            if o.doubts.iter().any(|d| matches!(d, Doubt::Value(_))) {
+            // Other doubts are AEL008's: here a broad allow is the only one.
+            if o.doubts.iter().any(|d| !matches!(d, Doubt::Broad { .. })) {
                 continue;
             }
             let (span, rule_name, policy) = match &o.decider {
@@ -124,7 +124,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                         let lang = lang_of(ctx.sources, &target);
                         format!(
                             "name the endpoint instead, e.g.:\n{}",
-                            firewall_rule(lang, is_policy, flow, &req.endpoint.destination, &source_prefixes(src))
+                            firewall_rule(
+                                lang,
+                                is_policy,
+                                flow,
+                                &req.endpoint.destination,
+                                &source_prefixes(src),
+                                ctx.eval.setup_of(fw).is_some_and(|s| s.dns_proxy == Ok(true)),
+                            )
                         )
                     }
                     None => "send the traffic through a firewall that names the endpoint by FQDN: NSGs cannot".into(),

@@ -70,13 +70,16 @@ pub enum FwTarget {
 }
 
 /// The firewall target that allows a flow (endpoint destination as shown).
-pub fn fw_target(flow: &Flow, endpoint_dest: &str) -> FwTarget {
+/// A network-rule FQDN needs the firewall's DNS proxy; without it the rule
+/// names every address (`*`), as the AKS document allows for NTP.
+pub fn fw_target(flow: &Flow, endpoint_dest: &str, dns_proxy: bool) -> FwTarget {
     match (&flow.dest, flow.app) {
         (Dest::Fqdn { name, .. }, Some(proto)) => FwTarget::App {
             fqdn: name.clone(),
             proto,
         },
-        (Dest::Fqdn { name, .. }, None) => FwTarget::NetFqdn(name.clone()),
+        (Dest::Fqdn { name, .. }, None) if dns_proxy => FwTarget::NetFqdn(name.clone()),
+        (Dest::Fqdn { .. }, None) => FwTarget::NetAddr("*".into()),
         (Dest::Ip(ip), _) => FwTarget::NetAddr(ip.to_string()),
         (Dest::Tag(t), _) => FwTarget::NetAddr(t.clone()),
         (Dest::Unknown(_), _) => FwTarget::NetAddr(endpoint_dest.to_string()),
@@ -92,11 +95,12 @@ pub fn firewall_rule(
     flow: &Flow,
     endpoint_dest: &str,
     sources: &[String],
+    dns_proxy: bool,
 ) -> String {
     let name = rule_name(endpoint_dest, flow.port);
     let proto = flow.transport.as_str().to_ascii_uppercase();
     let port = flow.port;
-    match (lang, fw_target(flow, endpoint_dest)) {
+    match (lang, fw_target(flow, endpoint_dest, dns_proxy)) {
         (Lang::Hcl, FwTarget::App { fqdn, proto: p }) => {
             let (fq, pr) = if policy {
                 ("destination_fqdns", "protocols")

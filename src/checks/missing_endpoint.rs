@@ -201,6 +201,9 @@ fn finding(
                 flow,
                 &endpoint.destination,
                 &sources,
+                ctx.eval
+                    .setup_of(firewall)
+                    .is_some_and(|s| s.dns_proxy == Ok(true)),
             );
             let kind_s = match kind {
                 RuleKind::Application => "an application rule collection",
@@ -239,6 +242,9 @@ fn finding(
                 flow,
                 &endpoint.destination,
                 &sources,
+                ctx.eval
+                    .setup_of(firewall)
+                    .is_some_and(|s| s.dns_proxy == Ok(true)),
             );
             (
                 rule.decl.span.clone(),

@@ -128,6 +128,7 @@ pub fn analyse<'a, 'm>(
             model
                 .nsgs
                 .iter()
+                .filter(|n| may_guard_nodes(linked, n))
                 .map(|n| plan_nsg(linked, catalog, overrides, n)),
         );
     }
@@ -159,6 +160,28 @@ pub fn analyse<'a, 'm>(
         plans,
         results,
     }
+}
+
+/// Without a cluster, an NSG stands for an AKS node subnet unless it
+/// guards only subnets that never hold nodes (Bastion, gateways, firewalls)
+/// or is named for Bastion.
+fn may_guard_nodes(l: &Linked, n: &crate::model::Nsg) -> bool {
+    const NOT_NODES: &[&str] = &[
+        "azurebastionsubnet",
+        "gatewaysubnet",
+        "azurefirewallsubnet",
+        "azurefirewallmanagementsubnet",
+        "routeserversubnet",
+    ];
+    if decl_name(&n.decl).to_ascii_lowercase().contains("bastion") {
+        return false;
+    }
+    let subnets = l.subnets_of_nsg(n);
+    subnets.is_empty()
+        || subnets.iter().any(|s| {
+            let name = decl_name(&s.decl).to_ascii_lowercase();
+            !NOT_NODES.contains(&name.as_str())
+        })
 }
 
 /// Run every check. Findings come back unsorted and unfiltered; one

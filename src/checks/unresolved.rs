@@ -45,7 +45,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             };
             let Some(o) = ev.worst() else { continue };
             let ep = endpoint_text(&req.endpoint);
-            let mut any_value = false;
             for d in &o.doubts {
                 let (span, reason, hint) = match d {
                     Doubt::Value(u) => (u.span.clone(), u.reason.clone(), u.hint.clone()),
@@ -53,7 +52,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     // Broad rules are AEL009's.
                     Doubt::Broad { .. } => continue,
                 };
-                any_value = true;
                 match groups.iter_mut().find(|g| g.0 == span && g.1 == reason) {
                     Some(g) => {
                         if !g.3.contains(&ep) {
@@ -63,7 +61,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     None => groups.push((span, reason, hint, vec![ep.clone()])),
                 }
             }
-            let _ = any_value;
         }
         for (span, reason, hint, eps) in groups {
             let shown: Vec<String> = eps.iter().take(3).map(|e| format!("`{e}`")).collect();

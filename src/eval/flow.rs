@@ -117,13 +117,25 @@ impl<'m> SourcePath<'m> {
 
     /// An NSG standing for an AKS node subnet whose prefixes are not known.
     pub fn of_nsg(l: &Linked<'m>, n: &'m Nsg) -> Self {
+        // The subnet it guards, when the scanned files declare it.
+        let guarded = l.subnets_of_nsg(n).into_iter().next();
+        let ranges = guarded.and_then(|s| l.subnet_ranges(s));
+        let space = guarded.and_then(|s| l.vnet_of(s)).and_then(|v| {
+            v.address_space
+                .value
+                .known()
+                .and_then(|l| l.iter().map(|p| parse_range(p)).collect::<Option<Vec<_>>>())
+        });
         SourcePath {
             name: decl_name(&n.decl),
             role: "node",
             subnet: None,
             ref_span: None,
-            ranges: None,
-            scope: VnetScope::default(),
+            ranges,
+            scope: VnetScope {
+                space,
+                udr_prefixes: vec![],
+            },
             nsg: Link::Found((n, n.decl.span.clone())),
             nsg_rules: l.nsg_rules(n),
             route_table: Link::Absent,

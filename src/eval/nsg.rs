@@ -228,20 +228,22 @@ pub fn eval_nsg<'m>(
     let mut known: Vec<(u32, &Member<SecurityRule>)> = vec![];
     let mut unordered: Vec<&Member<SecurityRule>> = vec![];
     for m in rules {
-        // Azure's six default rules always exist; an export that lists some
-        // of them (or a subset) does not change them, so the built-ins below
-        // stand for them.
-        if m.item.is_default {
-            continue;
-        }
         match m.item.priority.value {
             Value::Known(p) => known.push((p, m)),
             _ => unordered.push(m),
         }
     }
     known.sort_by_key(|(p, _)| *p);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
     // A rule whose priority is unknown may come before any other: it is an
     // uncertain candidate placed first.
     let ordered = unordered
@@ -279,6 +281,7 @@ pub fn eval_nsg<'m>(
                 "may match"
             }
         );
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
         cands.push(Candidate {
             tri,
             action,
@@ -303,6 +306,9 @@ pub fn eval_nsg<'m>(
             ),
             ("AllowInternetOutBound", 65001, "Internet", Verdict::Allowed),
         ] {
+            if listed(n) {
+                continue;
+            }
             let mut doubts = vec![];
             let tri = match &dest {
                 Ok(d) => addr_covers(&AddrPat::Tag(tag.into()), d, Place::Nsg, scope),
@@ -311,6 +317,7 @@ pub fn eval_nsg<'m>(
                     Tri::Maybe
                 }
             };
+            keys.push(prio as u64 + 1);
             cands.push(Candidate {
                 tri,
                 action,
@@ -347,7 +354,7 @@ pub fn eval_nsg<'m>(
         ),
         doubts: vec![],
     };
-    first_match(cands, default)
+    first_match(by_priority(keys, cands), default)
 }
 
 pub fn effect_of(tri: Tri, action: Verdict) -> Effect {
@@ -432,8 +439,15 @@ pub fn eval_nsg_packet<'m>(
     // Unknown priorities first (they may come before anything), then ascending.
     ordered.sort_by_key(|(p, _)| p.map(|x| x as u64 + 1).unwrap_or(0));
     let name = decl_name(&nsg.decl);
-    let has_defaults = rules.iter().any(|m| m.item.is_default);
+    // Azure's default rules cannot be removed: an export that lists some of
+    // them stands for all of them.
+    let listed = |n: &str| {
+        rules
+            .iter()
+            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
+    };
     let mut cands = vec![];
+    let mut keys: Vec<u64> = vec![];
     for (prio, m) in ordered {
         let r = m.item;
         let mut tri = packet_rule_matches(r, p, scope);
@@ -441,6 +455,7 @@ pub fn eval_nsg_packet<'m>(
             tri = Tri::Maybe;
         }
         let action = super::action_of(&r.access.value);
+        keys.push(prio.map(|x| x as u64 + 1).unwrap_or(0));
         cands.push(Candidate {
             tri,
             action,
@@ -454,7 +469,7 @@ pub fn eval_nsg_packet<'m>(
             doubts: vec![],
         });
     }
-    if !has_defaults {
+    {
         let vnet = AddrPat::Tag("VirtualNetwork".into());
         let both_vnet = addr_covers(&vnet, &DestAddr::Ip(p.src), Place::Nsg, scope)
             .and(addr_covers(&vnet, &DestAddr::Ip(p.dst), Place::Nsg, scope));
@@ -485,6 +500,14 @@ pub fn eval_nsg_packet<'m>(
             "AllowVnetOutBound"
         };
         for (n, tri) in [(first, both_vnet), second] {
+            if listed(n) {
+                continue;
+            }
+            keys.push(if n.starts_with("AllowVnet") {
+                65001
+            } else {
+                65002
+            });
             cands.push(Candidate {
                 tri,
                 action: Verdict::Allowed,
@@ -505,7 +528,7 @@ pub fn eval_nsg_packet<'m>(
         "DenyAllOutBound"
     };
     first_match(
-        cands,
+        by_priority(keys, cands),
         Candidate {
             tri: Tri::Yes,
             action: Verdict::Denied,
@@ -519,4 +542,11 @@ pub fn eval_nsg_packet<'m>(
             doubts: vec![],
         },
     )
+}
+
+/// Candidates in priority order (stable: equal keys keep their order).
+fn by_priority<'m>(keys: Vec<u64>, cands: Vec<Candidate<'m>>) -> Vec<Candidate<'m>> {
+    let mut v: Vec<(u64, Candidate<'m>)> = keys.into_iter().zip(cands).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v.into_iter().map(|(_, c)| c).collect()
 }

@@ -97,9 +97,12 @@ resource "azurerm_firewall_policy_rule_collection_group" "aks" {
       source_addresses = ["10.0.0.0/22"]
       destination_fqdns = [
         "*.hcp.chinaeast2.cx.prod.service.azk8s.cn",
+        "*.tun.chinaeast2.cx.prod.service.azk8s.cn",
         "mcr.microsoft.com",
         "*.data.mcr.microsoft.com",
         "mcr.azure.cn",
+        "*.data.mcr.azure.cn",
+        "*.azk8s.cn",
         "management.chinacloudapi.cn",
         "login.chinacloudapi.cn",
         "packages.microsoft.com",

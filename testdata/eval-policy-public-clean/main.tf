@@ -104,6 +104,8 @@ resource "azurerm_firewall_policy_rule_collection_group" "aks" {
         "login.microsoftonline.com",
         "packages.microsoft.com",
         "acs-mirror.azureedge.net",
+        "mcr-0001.mcr-msedge.net",
+        "packages.aks.azure.com",
       ]
       protocols {
         type = "Https"
