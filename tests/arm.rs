@@ -819,3 +819,70 @@ fn unknown_resource_name_is_a_note() {
         (5, 59, "\"[parameters('fwName')]\"".into())
     );
 }
+
+#[test]
+fn parameter_files_pair_by_name() {
+    let mut s = Sources::new();
+    let a = s.add("p/azuredeploy.json", "{}");
+    let b = s.add("p/network.json", "{}");
+    let pa = s.add("p/azuredeploy.parameters.json", "{}");
+    let pa_dev = s.add("p/azuredeploy.parameters.dev.json", "{}");
+    let pb = s.add("p/network.params.json", "{}");
+    let orphan = s.add("p/prod.parameters.json", "{}");
+    let other_dir = s.add("q/azuredeploy.parameters.json", "{}");
+    let params = [pa, pa_dev, pb, orphan, other_dir];
+    assert_eq!(
+        arm::pair_parameters(&s, a, &[a, b], &params),
+        vec![pa_dev, pa]
+    );
+    assert_eq!(arm::pair_parameters(&s, b, &[a, b], &params), vec![pb]);
+    // Alone in its folder, a template also takes the files no template claims.
+    let c = s.add("r/main.json", "{}");
+    let pc = s.add("r/prod.parameters.json", "{}");
+    assert_eq!(arm::pair_parameters(&s, c, &[a, b, c], &[pc]), vec![pc]);
+}
+
+#[test]
+fn reference_paths_are_normalised() {
+    use aks_egress_lint::frontend::arm::expr::ResRef;
+    use aks_egress_lint::frontend::arm::resources::ref_attr;
+    let r = |path: &[&str], full: bool| {
+        ref_attr(&ResRef {
+            target: key("arm:x/y/z"),
+            path: path.iter().map(|s| s.to_string()).collect(),
+            full,
+        })
+    };
+    assert_eq!(
+        r(
+            &["ipConfigurations", "0", "properties", "privateIPAddress"],
+            false
+        ),
+        "private_ip"
+    );
+    assert_eq!(
+        r(
+            &[
+                "properties",
+                "ipConfigurations",
+                "0",
+                "properties",
+                "privateIpAddress"
+            ],
+            true
+        ),
+        "private_ip"
+    );
+    assert_eq!(
+        r(&["hubIPAddresses", "privateIPAddress"], false),
+        "private_ip"
+    );
+    assert_eq!(r(&["addressPrefix"], false), "address_prefixes");
+    assert_eq!(
+        r(&["addressSpace", "addressPrefixes"], false),
+        "address_prefixes"
+    );
+    assert_eq!(r(&["id"], true), "id");
+    assert_eq!(r(&["location"], true), "location");
+    assert_eq!(r(&["provisioningState"], false), "provisioningState");
+}
