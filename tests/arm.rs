@@ -886,3 +886,40 @@ fn reference_paths_are_normalised() {
     assert_eq!(r(&["location"], true), "location");
     assert_eq!(r(&["provisioningState"], false), "provisioningState");
 }
+
+#[test]
+fn exported_templates_declare_children_twice() {
+    // The portal's "Export template" writes each subnet, route and rule both
+    // inline and as a separate child resource.
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    { "type": "Microsoft.Network/virtualNetworks", "name": "hub",
+      "properties": { "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24" } } ] } },
+    { "type": "Microsoft.Network/virtualNetworks/subnets", "name": "hub/nodes",
+      "properties": { "addressPrefix": "10.0.0.0/24" } },
+    { "type": "Microsoft.Network/routeTables", "name": "rt",
+      "properties": { "routes": [ { "name": "fw", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet" } } ] } },
+    { "type": "Microsoft.Network/routeTables/routes", "name": "rt/fw",
+      "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4" } },
+    { "type": "Microsoft.Network/networkSecurityGroups", "name": "nsg",
+      "properties": { "securityRules": [ { "name": "r", "properties": { "priority": 100, "direction": "Outbound",
+        "access": "Allow", "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+        "destinationAddressPrefix": "*", "destinationPortRange": "*" } } ] } },
+    { "type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "nsg/r",
+      "properties": { "priority": 100, "direction": "Outbound", "access": "Allow", "protocol": "*",
+        "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*" } }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(at(&s, &m.subnets[0].decl.span).0, 7);
+    assert!(m.route_tables[0].routes.is_empty());
+    assert_eq!(m.routes.len(), 1);
+    assert_eq!(known(&m.routes[0].next_hop_type), "VirtualAppliance");
+    assert!(m.nsgs[0].rules.is_empty());
+    assert_eq!(m.nsg_rules.len(), 1);
+}

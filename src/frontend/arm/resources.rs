@@ -429,8 +429,55 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
 
 /// Map evaluated resources into `model`.
 pub fn map(resources: &[EvRes], model: &mut Model) {
+    let before = (
+        model.subnets.len(),
+        model.route_tables.len(),
+        model.nsgs.len(),
+    );
     map_resources(resources, model);
+    drop_inline_duplicates(resources, model, before);
     attach_extensions(resources, model);
+}
+
+/// A subnet, route or security rule declared both inline in its parent and
+/// as a separate child resource (what the portal's "Export template" writes)
+/// is one object: the separate resource, deployed after its parent, wins.
+fn drop_inline_duplicates(resources: &[EvRes], model: &mut Model, before: (usize, usize, usize)) {
+    let separate = |suffix: &str| -> std::collections::HashSet<ResKey> {
+        resources
+            .iter()
+            .filter(|ev| ev.ty.to_ascii_lowercase().ends_with(suffix))
+            .filter_map(|ev| ev.key.clone())
+            .collect()
+    };
+    let (subnets, routes, rules) = (
+        separate("/subnets"),
+        separate("/routes"),
+        separate("/securityrules"),
+    );
+    let separate_spans: std::collections::HashSet<&Span> = resources
+        .iter()
+        .filter(|ev| ev.ty.to_ascii_lowercase().ends_with("/subnets"))
+        .map(|ev| &ev.span)
+        .collect();
+    let dup = |d: &Decl, keys: &std::collections::HashSet<ResKey>| {
+        d.keys.iter().any(|k| keys.contains(k))
+    };
+    let mut i = before.0;
+    while i < model.subnets.len() {
+        let s = &model.subnets[i];
+        if dup(&s.decl, &subnets) && !separate_spans.contains(&s.decl.span) {
+            model.subnets.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    for rt in model.route_tables.iter_mut().skip(before.1) {
+        rt.routes.retain(|r| !dup(&r.decl, &routes));
+    }
+    for nsg in model.nsgs.iter_mut().skip(before.2) {
+        nsg.rules.retain(|r| !dup(&r.decl, &rules));
+    }
 }
 
 fn map_resources(resources: &[EvRes], model: &mut Model) {
