@@ -923,3 +923,24 @@ fn exported_templates_declare_children_twice() {
     assert!(m.nsgs[0].rules.is_empty());
     assert_eq!(m.nsg_rules.len(), 1);
 }
+
+#[test]
+fn notes_say_how_to_supply_what_is_missing() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "fwName": { "type": "string" } },
+  "resources": [
+    { "type": "Microsoft.Network/azureFirewalls", "name": "[parameters('fwName')]", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert!(
+        m.findings[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("--parameters FILE")
+    );
+}

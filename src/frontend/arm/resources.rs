@@ -374,16 +374,20 @@ const LISTS: &[&str] = &[
 fn unresolved_notes(ev: &EvRes, model: &mut Model) {
     let mut note = |what: String, n: &SNode| {
         if let SV::Val(v @ (Val::Unknown(_) | Val::Ref(_))) = &n.v {
-            model.findings.push(crate::finding::Finding::new(
+            let reason = reason_of(v);
+            let mut f = crate::finding::Finding::new(
                 crate::finding::Code::AEL008,
                 format!(
-                    "{what} of {} cannot be determined: {}",
-                    decl_of(ev).label,
-                    reason_of(v)
+                    "{what} of {} cannot be determined: {reason}",
+                    decl_of(ev).label
                 ),
                 n.span.clone(),
                 "not evaluated",
-            ));
+            );
+            if let Some(h) = super::template::help_for(&reason) {
+                f = f.help(h);
+            }
+            model.findings.push(f);
         }
     };
     if let Some(p) = &ev.properties {

@@ -178,9 +178,12 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn finding(&self, code: Code, msg: impl Into<String>, span: Span, label: &str) {
-        self.findings
-            .borrow_mut()
-            .push(Finding::new(code, msg, span, label));
+        let msg = msg.into();
+        let mut f = Finding::new(code, msg.clone(), span, label);
+        if let Some(h) = help_for(&msg) {
+            f = f.help(h);
+        }
+        self.findings.borrow_mut().push(f);
     }
 
     fn max_depth(&self) -> usize {
@@ -224,6 +227,23 @@ impl<'a> Ctx<'a> {
         };
         self.docs.borrow_mut().insert(file, parsed.clone());
         parsed
+    }
+}
+
+/// The fix for a note whose reason the user can supply.
+pub fn help_for(reason: &str) -> Option<&'static str> {
+    if reason.contains("no value is supplied") {
+        Some(
+            "give the parameter a value in a parameters file next to the template (`<template>.parameters.json`) or with `--parameters FILE`",
+        )
+    } else if reason.contains("pass --location") {
+        Some("pass `--location <region>` for the region the resource group is in")
+    } else if reason.contains("linked template not followed") {
+        Some(
+            "scan the folder that holds the linked template too; templates outside the scanned files are not read",
+        )
+    } else {
+        None
     }
 }
 
@@ -671,9 +691,7 @@ fn copy_count(c: &Json, what: &str, env: &Env) -> Result<i64, Val> {
     if n > max {
         env.t.ctx.finding(
             Code::AEL008,
-            format!(
-                "copy `{what}` asks for {n} copies; only the first {max} are analysed (raise the expansion limit)"
-            ),
+            format!("copy `{what}` asks for {n} copies; only the first {max} are analysed"),
             cspan,
             "count",
         );
