@@ -218,7 +218,7 @@ impl<'a> Ctx<'a> {
             Err(e) => {
                 self.finding(
                     Code::AEL000,
-                    e.message,
+                    format!("invalid JSON: {}", e.message),
                     Span::new(file, e.range.clone()),
                     "here",
                 );
