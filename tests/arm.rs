@@ -795,3 +795,152 @@ fn parameters_option_with_a_file_outside_the_scan() {
             .starts_with("cannot read parameters file")
     );
 }
+
+#[test]
+fn unknown_resource_name_is_a_note() {
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "fwName": { "type": "string" } },
+  "resources": [
+    { "type": "Microsoft.Network/azureFirewalls", "name": "[parameters('fwName')]", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(m.firewalls[0].decl.keys, vec![]);
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(
+        m.findings[0].message,
+        "the Microsoft.Network/azureFirewalls resource's name is unknown: parameter `fwName` has no default value and no value is supplied (a parameters file or --parameters)"
+    );
+    assert_eq!(
+        at(&s, &m.findings[0].primary().span),
+        (5, 59, "\"[parameters('fwName')]\"".into())
+    );
+}
+
+#[test]
+fn parameter_files_pair_by_name() {
+    let mut s = Sources::new();
+    let a = s.add("p/azuredeploy.json", "{}");
+    let b = s.add("p/network.json", "{}");
+    let pa = s.add("p/azuredeploy.parameters.json", "{}");
+    let pa_dev = s.add("p/azuredeploy.parameters.dev.json", "{}");
+    let pb = s.add("p/network.params.json", "{}");
+    let orphan = s.add("p/prod.parameters.json", "{}");
+    let other_dir = s.add("q/azuredeploy.parameters.json", "{}");
+    let params = [pa, pa_dev, pb, orphan, other_dir];
+    assert_eq!(
+        arm::pair_parameters(&s, a, &[a, b], &params),
+        vec![pa_dev, pa]
+    );
+    assert_eq!(arm::pair_parameters(&s, b, &[a, b], &params), vec![pb]);
+    // Alone in its folder, a template also takes the files no template claims.
+    let c = s.add("r/main.json", "{}");
+    let pc = s.add("r/prod.parameters.json", "{}");
+    assert_eq!(arm::pair_parameters(&s, c, &[a, b, c], &[pc]), vec![pc]);
+}
+
+#[test]
+fn reference_paths_are_normalised() {
+    use aks_egress_lint::frontend::arm::expr::ResRef;
+    use aks_egress_lint::frontend::arm::resources::ref_attr;
+    let r = |path: &[&str], full: bool| {
+        ref_attr(&ResRef {
+            target: key("arm:x/y/z"),
+            path: path.iter().map(|s| s.to_string()).collect(),
+            full,
+        })
+    };
+    assert_eq!(
+        r(
+            &["ipConfigurations", "0", "properties", "privateIPAddress"],
+            false
+        ),
+        "private_ip"
+    );
+    assert_eq!(
+        r(
+            &[
+                "properties",
+                "ipConfigurations",
+                "0",
+                "properties",
+                "privateIpAddress"
+            ],
+            true
+        ),
+        "private_ip"
+    );
+    assert_eq!(
+        r(&["hubIPAddresses", "privateIPAddress"], false),
+        "private_ip"
+    );
+    assert_eq!(r(&["addressPrefix"], false), "address_prefixes");
+    assert_eq!(
+        r(&["addressSpace", "addressPrefixes"], false),
+        "address_prefixes"
+    );
+    assert_eq!(r(&["id"], true), "id");
+    assert_eq!(r(&["location"], true), "location");
+    assert_eq!(r(&["provisioningState"], false), "provisioningState");
+}
+
+#[test]
+fn exported_templates_declare_children_twice() {
+    // The portal's "Export template" writes each subnet, route and rule both
+    // inline and as a separate child resource.
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    { "type": "Microsoft.Network/virtualNetworks", "name": "hub",
+      "properties": { "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24" } } ] } },
+    { "type": "Microsoft.Network/virtualNetworks/subnets", "name": "hub/nodes",
+      "properties": { "addressPrefix": "10.0.0.0/24" } },
+    { "type": "Microsoft.Network/routeTables", "name": "rt",
+      "properties": { "routes": [ { "name": "fw", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet" } } ] } },
+    { "type": "Microsoft.Network/routeTables/routes", "name": "rt/fw",
+      "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4" } },
+    { "type": "Microsoft.Network/networkSecurityGroups", "name": "nsg",
+      "properties": { "securityRules": [ { "name": "r", "properties": { "priority": 100, "direction": "Outbound",
+        "access": "Allow", "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*",
+        "destinationAddressPrefix": "*", "destinationPortRange": "*" } } ] } },
+    { "type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "nsg/r",
+      "properties": { "priority": 100, "direction": "Outbound", "access": "Allow", "protocol": "*",
+        "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*" } }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(at(&s, &m.subnets[0].decl.span).0, 7);
+    assert!(m.route_tables[0].routes.is_empty());
+    assert_eq!(m.routes.len(), 1);
+    assert_eq!(known(&m.routes[0].next_hop_type), "VirtualAppliance");
+    assert!(m.nsgs[0].rules.is_empty());
+    assert_eq!(m.nsg_rules.len(), 1);
+}
+
+#[test]
+fn notes_say_how_to_supply_what_is_missing() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "fwName": { "type": "string" } },
+  "resources": [
+    { "type": "Microsoft.Network/azureFirewalls", "name": "[parameters('fwName')]", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert!(
+        m.findings[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("--parameters FILE")
+    );
+}

@@ -171,7 +171,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(2048))]
 
         #[test]
         fn expressions_never_panic(s in "\\[[a-zA-Z(),.'\\[\\] 0-9{}-]{0,60}\\]") {
@@ -181,17 +181,28 @@ mod fuzz {
         #[test]
         fn function_calls_never_panic(
             f in prop::sample::select(vec![
-                "concat", "format", "substring", "padLeft", "range", "cidrSubnet", "cidrHost",
-                "parseCidr", "take", "skip", "split", "replace", "union", "createObject",
-                "copyIndex", "resourceId", "indexOf", "json", "items", "min", "div", "mod",
+                "add", "and", "array", "bool", "cidrHost", "cidrSubnet", "coalesce", "concat",
+                "contains", "copyIndex", "createArray", "createObject", "deployment", "div",
+                "empty", "endsWith", "equals", "extensionResourceId", "first", "flatten",
+                "format", "greater", "if", "indexOf", "int", "intersection", "items", "join",
+                "json", "last", "lastIndexOf", "length", "less", "max", "min", "mod", "mul",
+                "not", "objectKeys", "or", "padLeft", "parameters", "parseCidr", "range",
+                "reference", "replace", "resourceGroup", "resourceId", "resourceInfo",
+                "shallowMerge", "skip", "split", "startsWith", "string", "sub",
+                "subscriptionResourceId", "substring", "take", "tenantResourceId", "toLower",
+                "trim", "tryGet", "union", "uniqueString", "uri", "variables", "filter", "map",
+                "reduce", "sort", "toObject", "mapValues", "groupBy", "lambda",
+                "lambdaVariables",
             ]),
             args in prop::collection::vec(
                 prop::sample::select(vec![
                     "''", "'a'", "-1", "0", "2", "9223372036854775807", "-9223372036854775808",
                     "createArray()", "createObject()", "'10.0.0.0/8'", "'{0}'", "null()", "'{'",
-                    "'10.0.0.0/33'", "33", "'Microsoft.Network/x'",
+                    "'10.0.0.0/33'", "33", "'Microsoft.Network/x'", "createArray(1, 'a')",
+                    "createObject('a', createArray())", "lambda('x', lambdaVariables('x'))",
+                    "lambda('x', 'y', true)", "lambdaVariables('x')", "'10.0.0.1/31'",
                 ]),
-                0..4,
+                0..5,
             ),
         ) {
             let _ = eval_str(&format!("[{f}({})]", args.join(", ")), &EmptyScope);
@@ -205,6 +216,55 @@ mod fuzz {
             ));
             let _ = arm::load(&s, &[f], &[], &FrontendOptions::default());
             let _ = nsg::load(&s, &[f]);
+        }
+    }
+}
+
+mod mutations {
+    use aks_egress_lint::frontend::{FrontendOptions, arm};
+    use aks_egress_lint::source::Sources;
+    use proptest::prelude::*;
+
+    fn seeds() -> Vec<String> {
+        [
+            "testdata/arm-hand-written/azuredeploy.json",
+            "testdata/arm-bicep-compiled/main.json",
+            "testdata/arm-nested-deployments/azuredeploy.json",
+            "testdata/arm-firewall-unique-names/azuredeploy.json",
+        ]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Templates with a few characters changed never panic.
+        #[test]
+        fn mutated_templates_never_panic(
+            seed in 0usize..4,
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), prop::sample::select(vec![
+                    "", "[", "]", "(", ")", "'", ",", "{", "}", ":", "\"", "0", "-1",
+                    "copyIndex()", "variables('x')", "parameters('env')", "[[", "999999999",
+                ])),
+                1..4,
+            ),
+        ) {
+            let mut text = seeds()[seed].clone();
+            for (at, with) in edits {
+                let mut i = at.index(text.len().max(1));
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                let end = (i + 1).min(text.len());
+                let end = if text.is_char_boundary(end) { end } else { i };
+                text.replace_range(i..end, with);
+            }
+            let mut s = Sources::new();
+            let f = s.add_named("t.json", text);
+            let _ = arm::load(&s, &[f], &[], &FrontendOptions::default());
         }
     }
 }

@@ -39,7 +39,7 @@ fn parse_file(
         return Err(Box::new(Finding::new(
             Code::AEL000,
             format!(
-                "file is {} bytes, over the {}-byte limit; it was not analysed",
+                "file is {} bytes, over the {}-byte limit; it was not analysed (raise `max-file-size` in the config)",
                 text.len(),
                 opts.limits.max_file_size
             ),

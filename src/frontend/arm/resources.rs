@@ -339,7 +339,7 @@ fn props_or_empty(ev: &EvRes) -> Cow<'_, SNode> {
 // ---------- mapping ----------
 
 /// Resource types read into the model.
-const MAPPED: &[&str] = &[
+pub const MAPPED: &[&str] = &[
     "microsoft.containerservice/managedclusters",
     "microsoft.containerservice/managedclusters/agentpools",
     "microsoft.network/virtualnetworks",
@@ -374,16 +374,20 @@ const LISTS: &[&str] = &[
 fn unresolved_notes(ev: &EvRes, model: &mut Model) {
     let mut note = |what: String, n: &SNode| {
         if let SV::Val(v @ (Val::Unknown(_) | Val::Ref(_))) = &n.v {
-            model.findings.push(crate::finding::Finding::new(
+            let reason = reason_of(v);
+            let mut f = crate::finding::Finding::new(
                 crate::finding::Code::AEL008,
                 format!(
-                    "{what} of {} cannot be determined: {}",
-                    decl_of(ev).label,
-                    reason_of(v)
+                    "{what} of {} cannot be determined: {reason}",
+                    decl_of(ev).label
                 ),
                 n.span.clone(),
                 "not evaluated",
-            ));
+            );
+            if let Some(h) = super::template::help_for(&reason) {
+                f = f.help(h);
+            }
+            model.findings.push(f);
         }
     };
     if let Some(p) = &ev.properties {
@@ -431,7 +435,13 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
 pub fn map(resources: &[EvRes], model: &mut Model) {
     let linked = link_inline_child_ids(resources);
     let resources = linked.as_deref().unwrap_or(resources);
+    let before = (
+        model.subnets.len(),
+        model.route_tables.len(),
+        model.nsgs.len(),
+    );
     map_resources(resources, model);
+    drop_inline_duplicates(resources, model, before);
     attach_extensions(resources, model);
 }
 
@@ -493,6 +503,47 @@ fn link_inline_child_ids(resources: &[EvRes]) -> Option<Vec<EvRes>> {
         }
     }
     hit.then_some(out)
+}
+
+/// A subnet, route or security rule declared both inline in its parent and
+/// as a separate child resource (what the portal's "Export template" writes)
+/// is one object: the separate resource, deployed after its parent, wins.
+fn drop_inline_duplicates(resources: &[EvRes], model: &mut Model, before: (usize, usize, usize)) {
+    let separate = |suffix: &str| -> std::collections::HashSet<ResKey> {
+        resources
+            .iter()
+            .filter(|ev| ev.ty.to_ascii_lowercase().ends_with(suffix))
+            .filter_map(|ev| ev.key.clone())
+            .collect()
+    };
+    let (subnets, routes, rules) = (
+        separate("/subnets"),
+        separate("/routes"),
+        separate("/securityrules"),
+    );
+    let separate_spans: std::collections::HashSet<&Span> = resources
+        .iter()
+        .filter(|ev| ev.ty.to_ascii_lowercase().ends_with("/subnets"))
+        .map(|ev| &ev.span)
+        .collect();
+    let dup = |d: &Decl, keys: &std::collections::HashSet<ResKey>| {
+        d.keys.iter().any(|k| keys.contains(k))
+    };
+    let mut i = before.0;
+    while i < model.subnets.len() {
+        let s = &model.subnets[i];
+        if dup(&s.decl, &subnets) && !separate_spans.contains(&s.decl.span) {
+            model.subnets.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    for rt in model.route_tables.iter_mut().skip(before.1) {
+        rt.routes.retain(|r| !dup(&r.decl, &routes));
+    }
+    for nsg in model.nsgs.iter_mut().skip(before.2) {
+        nsg.rules.retain(|r| !dup(&r.decl, &rules));
+    }
 }
 
 fn map_resources(resources: &[EvRes], model: &mut Model) {

@@ -182,9 +182,12 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn finding(&self, code: Code, msg: impl Into<String>, span: Span, label: &str) {
-        self.findings
-            .borrow_mut()
-            .push(Finding::new(code, msg, span, label));
+        let msg = msg.into();
+        let mut f = Finding::new(code, msg.clone(), span, label);
+        if let Some(h) = help_for(&msg) {
+            f = f.help(h);
+        }
+        self.findings.borrow_mut().push(f);
     }
 
     fn max_depth(&self) -> usize {
@@ -219,7 +222,7 @@ impl<'a> Ctx<'a> {
             Err(e) => {
                 self.finding(
                     Code::AEL000,
-                    e.message,
+                    format!("invalid JSON: {}", e.message),
                     Span::new(file, e.range.clone()),
                     "here",
                 );
@@ -228,6 +231,23 @@ impl<'a> Ctx<'a> {
         };
         self.docs.borrow_mut().insert(file, parsed.clone());
         parsed
+    }
+}
+
+/// The fix for a note whose reason the user can supply.
+pub fn help_for(reason: &str) -> Option<&'static str> {
+    if reason.contains("no value is supplied") {
+        Some(
+            "give the parameter a value in a parameters file next to the template (`<template>.parameters.json`) or with `--parameters FILE`",
+        )
+    } else if reason.contains("pass --location") {
+        Some("pass `--location <region>` for the region the resource group is in")
+    } else if reason.contains("linked template not followed") {
+        Some(
+            "scan the folder that holds the linked template too; templates outside the scanned files are not read",
+        )
+    } else {
+        None
     }
 }
 
@@ -996,6 +1016,29 @@ fn walk_one(
         return;
     }
     if pass == Pass::Full && !existing {
+        // Without a name the resource cannot be linked to what refers to it
+        // (a name that is an error was reported as such already).
+        let unknown_name = match name_node.as_ref().and_then(SNode::val) {
+            Some(Val::Unknown(w)) => !w.error,
+            Some(Val::Str(_)) => false,
+            _ => true,
+        };
+        // Children follow their parent's name: the parent's note covers them.
+        let top_level = ty.matches('/').count() == 1;
+        if names.is_err()
+            && unknown_name
+            && top_level
+            && super::resources::MAPPED.contains(&ty.to_ascii_lowercase().as_str())
+        {
+            if let Err(why) = &names {
+                ctx.finding(
+                    Code::AEL008,
+                    format!("the {ty} resource's {why}"),
+                    name_span.clone(),
+                    "name not evaluated",
+                );
+            }
+        }
         let ev = EvRes {
             file: t.file,
             ty: ty.clone(),

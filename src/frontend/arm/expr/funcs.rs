@@ -667,6 +667,8 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
             }
             Val::Str(a.iter().map(display).collect::<Vec<_>>().join(sep))
         }
+        // template-functions-string: startsWith, endsWith, indexOf and
+        // lastIndexOf compare case-insensitively; contains does not.
         "startswith" | "endswith" => {
             arity!(2, 2);
             known!();
