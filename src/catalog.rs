@@ -385,15 +385,23 @@ impl CatalogFile<'_> {
         let start = offset_of_line(self.text, line);
         let rest = &self.text[start..];
         // The entry ends where the next list item starts.
-        let end = rest[1..]
+        let first = rest.chars().next().map_or(0, char::len_utf8);
+        let end = rest[first..]
             .find("\n  - ")
-            .map(|i| i + 1)
+            .map(|i| i + first)
             .unwrap_or(rest.len());
         let needle = format!("{field}:");
         match rest[..end].find(&needle) {
             Some(i) => Some(line_col(self.text, start + i)),
             None => at,
         }
+    }
+}
+
+fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     }
 }
 
@@ -485,12 +493,14 @@ pub fn load_dir(dir: &std::path::Path, revision: &str) -> Result<Catalog, Catalo
         column: None,
         message: format!("cannot read catalog revision `{revision}`: {e}"),
     })?;
+    // Editors on Windows may save a byte-order mark, which YAML does not want.
+    let rev_text = without_bom(rev_text);
     // (shown name, text, read from the folder)
     type Read = (String, std::borrow::Cow<'static, str>, bool);
     let optional = |name: &str| -> Result<Read, CatalogError> {
         let p = dir.join(name);
         match std::fs::read_to_string(&p) {
-            Ok(t) => Ok((shown(&p), t.into(), true)),
+            Ok(t) => Ok((shown(&p), without_bom(t).into(), true)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((
                 format!("rules/{name}"),
                 embedded(name).unwrap_or("").into(),
@@ -799,6 +809,11 @@ pub fn normalize_region(name: &str) -> String {
 }
 
 impl Catalog {
+    /// The entry with this id.
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
     /// Regions whose name is close to `name` (a typo), closest first, at most five.
     pub fn close_regions(&self, name: &str) -> Vec<&str> {
         let want = normalize_region(name);
@@ -815,6 +830,14 @@ impl Catalog {
             .collect();
         scored.sort();
         scored.into_iter().take(5).map(|(_, n)| n).collect()
+    }
+}
+
+impl FqdnTag {
+    /// Whether an application rule naming this tag allows `entry`: the tag
+    /// covers the entry's id in the loaded revision and carries its protocol.
+    pub fn covers_entry(&self, entry: &Entry) -> bool {
+        self.covers.contains(&entry.id) && self.protocols.contains(&entry.protocol)
     }
 }
 

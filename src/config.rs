@@ -202,6 +202,22 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The config of a run: `--config FILE` when given; else the first config
+/// found from the first scanned path upward; else the defaults.
+pub fn for_run(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Config, ConfigError> {
+    if let Some(p) = explicit {
+        return load(p);
+    }
+    let start = paths
+        .first()
+        .map(PathBuf::as_path)
+        .unwrap_or(Path::new("."));
+    match find(start) {
+        Some(p) => load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
 /// Read and check a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let display = crate::source::display_path(path);
@@ -840,6 +856,22 @@ max-file-size: 2MiB
                 (Code::AEL001, Severity::Error, "exports/nsg.json"),
             ]
         );
+    }
+
+    #[test]
+    fn for_run_prefers_the_flag() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let found = dir.path().join(".aks-egress-lint.yaml");
+        std::fs::write(&found, "catalog: current\n").expect("write");
+        let other = dir.path().join("other.yaml");
+        std::fs::write(&other, "catalog: 2020-01\n").expect("write");
+        let paths = [dir.path().to_path_buf()];
+        let c = for_run(None, &paths).expect("found");
+        assert_eq!(c.catalog.as_deref(), Some("current"));
+        let c = for_run(Some(&other), &paths).expect("explicit");
+        assert_eq!(c.catalog.as_deref(), Some("2020-01"));
+        let e = for_run(Some(&dir.path().join("missing.yaml")), &paths).expect_err("missing");
+        assert!(e.to_string().contains("cannot read"), "{e}");
     }
 
     #[test]

@@ -236,7 +236,10 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered,
                 let kind = match (&by, &read) {
                     (ByName::Known(k), _) => Some(*k),
                     (ByName::Json, Read_::Text(t)) => sniff_json(head(t)),
-                    (ByName::Yaml, Read_::Text(t)) => sniff_yaml(head(t)),
+                    // A Helm values file may ask for a load balancer far below
+                    // its first lines: look for that word in the whole text.
+                    (ByName::Yaml, Read_::Text(t)) => sniff_yaml(head(t))
+                        .or_else(|| t.contains("LoadBalancer").then_some(FileKind::K8sManifest)),
                     // Unreadable JSON/YAML is reported only if its name is telling.
                     (_, _) => None,
                 };

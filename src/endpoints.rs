@@ -405,6 +405,8 @@ struct JsonEndpoint<'a> {
     unless: &'a [String],
     reason: &'a str,
     source: &'a str,
+    /// How a quirk of the source document was read, if any.
+    note: Option<&'a str>,
 }
 
 impl<'a> JsonEndpoint<'a> {
@@ -422,6 +424,7 @@ impl<'a> JsonEndpoint<'a> {
             unless: &e.unless,
             reason: &e.reason,
             source: &e.source,
+            note: e.note.as_deref(),
         }
     }
 }

@@ -98,15 +98,20 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         fopts.root = common_root(&paths);
     }
     let ids = |k: FileKind| d.of_kind(k).collect::<Vec<_>>();
-    let (plans, templates, params, nsgs, k8s) = (
+    let (plans, mut templates, params, nsgs, k8s, bicep, bicepparams) = (
         ids(FileKind::TerraformPlan),
         ids(FileKind::ArmTemplate),
         ids(FileKind::ArmParameters),
         ids(FileKind::NsgExport),
         ids(FileKind::K8sManifest),
+        ids(FileKind::Bicep),
+        ids(FileKind::BicepParam),
     );
     let src = &d.sources;
-    let ((tf, arm), (nsg, k)) = rayon::join(
+    // A compiled `main.json` next to its `main.bicep` is read once, from the Bicep.
+    let compiled = frontend::bicep::compiled_from_bicep(src, &bicep, &templates);
+    templates.retain(|t| !compiled.contains(t));
+    let ((tf, arm), ((nsg, k), bic)) = rayon::join(
         || {
             rayon::join(
                 || frontend::terraform::load(src, &d.tf_modules, &plans, &fopts),
@@ -115,13 +120,18 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
         },
         || {
             rayon::join(
-                || frontend::nsg::load(src, &nsgs),
-                || frontend::k8s::load(src, &k8s),
+                || {
+                    rayon::join(
+                        || frontend::nsg::load(src, &nsgs),
+                        || frontend::k8s::load(src, &k8s),
+                    )
+                },
+                || frontend::bicep::load(src, &bicep, &bicepparams, &fopts),
             )
         },
     );
     let mut model = Model::default();
-    for m in [tf, arm, nsg, k] {
+    for m in [tf, arm, nsg, k, bic] {
         model.merge(m);
     }
     model.findings.extend(d.findings);
@@ -164,6 +174,16 @@ pub fn sort_findings(findings: &mut Vec<finding::Finding>, sources: &Sources) {
             .then(pa.span.range.start.cmp(&pb.span.range.start))
             .then(a.code.cmp(&b.code))
             .then(a.message.cmp(&b.message))
+    });
+    // The same endpoint can come from several catalog rows (a feature row
+    // repeating a core one): users need to hear it once.
+    findings.dedup_by(|a, b| {
+        a.code == b.code
+            && a.endpoint.is_some()
+            && a.endpoint == b.endpoint
+            && a.cluster == b.cluster
+            && a.message == b.message
+            && a.primary().span == b.primary().span
     });
     findings.dedup();
 }

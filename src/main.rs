@@ -22,6 +22,8 @@ Examples:
   aks-egress-lint endpoints --location westeurope --compare 2020-01
   aks-egress-lint . --format sarif > results.sarif
   aks-egress-lint . --output sarif=results.sarif --output junit=results.xml
+  aks-egress-lint explain . --to mcr.microsoft.com:443/https   why is this flow allowed or denied?
+  aks-egress-lint allow-set .                       what does my firewall really allow?
   aks-egress-lint init                              write a commented .aks-egress-lint.yaml
 
 Exit codes:
@@ -50,8 +52,32 @@ enum Command {
     Lint(LintArgs),
     /// Print every endpoint a cluster needs, offline: what must my firewall allow?
     Endpoints(aks_egress_lint::endpoints::EndpointsArgs),
+    /// Show hop by hop what happens to one flow, with source snippets.
+    Explain(ExplainCmd),
+    /// Print each cluster's effective egress: every requirement's verdict and what else the path allows.
+    AllowSet(AllowSetCmd),
     /// Write a commented starting configuration file.
     Init(InitArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  aks-egress-lint explain infra/ --cluster aks-main --to mcr.microsoft.com:443/https"
+)]
+struct ExplainCmd {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    args: aks_egress_lint::explain::ExplainArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  aks-egress-lint allow-set infra/ --format json")]
+struct AllowSetCmd {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    args: aks_egress_lint::explain::AllowSetArgs,
 }
 
 #[derive(Args, Debug)]
@@ -313,6 +339,32 @@ fn main() -> ExitCode {
             aks_egress_lint::endpoints::run(a, &mut out).map_err(|e| ToolError(e.to_string()))
         }
         Some(Command::Init(a)) => run_init(a),
+        Some(Command::Explain(c)) => options(&c.input).and_then(|o| {
+            let a = aks_egress_lint::analyse(&o)?;
+            let mut out = std::io::stdout().lock();
+            aks_egress_lint::explain::explain(
+                &a.model,
+                &a.sources,
+                &a.catalog,
+                &o.overrides,
+                &c.args,
+                &mut out,
+            )
+            .map_err(|e| ToolError(format!("cannot write: {e}")))
+        }),
+        Some(Command::AllowSet(c)) => options(&c.input).and_then(|o| {
+            let a = aks_egress_lint::analyse(&o)?;
+            let mut out = std::io::stdout().lock();
+            aks_egress_lint::explain::allow_set(
+                &a.model,
+                &a.sources,
+                &a.catalog,
+                &o.overrides,
+                &c.args,
+                &mut out,
+            )
+            .map_err(|e| ToolError(format!("cannot write: {e}")))
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -32,6 +32,11 @@ pub const REPORT_CODE: Code = Code::AEL008;
 const MARKER: &str = "aks-egress-lint:";
 /// Deepest JSON nesting walked for `metadata` entries.
 const MAX_DEPTH: usize = 256;
+/// Suppressions honoured per file; far above any real file, and a bound on
+/// the work a hostile one causes. The rest are reported, not applied.
+pub const MAX_PER_FILE: usize = 1000;
+/// Reports of invalid suppressions per file, for the same reason.
+const MAX_INVALID_PER_FILE: usize = 100;
 
 /// One suppression as written.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,12 +82,17 @@ pub fn apply(findings: Vec<Finding>, sources: &Sources) -> Vec<Finding> {
     }
     // used[i][j]: suppression i's code j matched a finding.
     let mut used: Vec<Vec<bool>> = sups.iter().map(|s| vec![false; s.codes.len()]).collect();
+    let mut by_file: std::collections::HashMap<FileId, Vec<usize>> = Default::default();
+    for (i, s) in sups.iter().enumerate() {
+        by_file.entry(s.span.file).or_default().push(i);
+    }
     let mut kept = Vec::with_capacity(findings.len());
     for f in findings {
         let p = &f.primary().span;
         let mut hit = false;
-        for (i, s) in sups.iter().enumerate() {
-            if s.span.file != p.file || !s.scope.contains(&p.range.start) {
+        for &i in by_file.get(&p.file).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(s) = sups.get(i) else { continue };
+            if !s.scope.contains(&p.range.start) {
                 continue;
             }
             if let Some(j) = s.codes.iter().position(|c| *c == f.code) {
@@ -142,7 +152,8 @@ pub fn scan(sources: &Sources, file: FileId) -> (Vec<Suppression>, Vec<Invalid>)
         return (sups, bad);
     }
     let lang = Lang::of(&sources.get(file).path.to_string_lossy());
-    for c in comments(text, lang) {
+    let index = Index::new(text, lang);
+    for c in &index.comments {
         let body = text.get(c.body.clone()).unwrap_or("");
         let Some(directive) = body.trim_start().strip_prefix(MARKER) else {
             continue;
@@ -150,7 +161,7 @@ pub fn scan(sources: &Sources, file: FileId) -> (Vec<Suppression>, Vec<Invalid>)
         let span = Span::new(file, c.range.clone());
         match parse_directive(directive) {
             Ok((codes, reason)) => {
-                let scope = scope_after_comment(text, lang, c.range.start);
+                let scope = index.scope(text, c.range.start);
                 match reason {
                     Some(reason) => sups.push(Suppression {
                         span,
@@ -169,6 +180,28 @@ pub fn scan(sources: &Sources, file: FileId) -> (Vec<Suppression>, Vec<Invalid>)
     }
     if lang == Lang::Json && text.contains("\"aks-egress-lint\"") {
         metadata(text, file, &mut sups, &mut bad);
+    }
+    if sups.len() > MAX_PER_FILE {
+        let first_ignored = sups[MAX_PER_FILE].span.clone();
+        bad.push(Invalid {
+            span: first_ignored,
+            message: format!(
+                "the file has {} suppressions; only the first {MAX_PER_FILE} apply",
+                sups.len()
+            ),
+        });
+        sups.truncate(MAX_PER_FILE);
+    }
+    if bad.len() > MAX_INVALID_PER_FILE {
+        let n = bad.len();
+        bad.truncate(MAX_INVALID_PER_FILE);
+        if let Some(last) = bad.last_mut() {
+            last.message = format!(
+                "{} (and {} more problems in this file)",
+                last.message,
+                n - MAX_INVALID_PER_FILE
+            );
+        }
     }
     (sups, bad)
 }
@@ -348,130 +381,171 @@ fn skip_string(b: &[u8], i: usize, quote: u8) -> usize {
     b.len()
 }
 
-fn comments(text: &str, lang: Lang) -> Vec<Comment> {
-    let mut out = vec![];
-    Lexer {
-        b: text.as_bytes(),
-        lang,
-    }
-    .walk(0, |_, t| {
-        if let Tok::Comment(c) = t {
-            out.push(c);
+/// What scopes are computed from, built in one pass over the file so that
+/// any number of suppressions costs a lookup each, not a scan each.
+struct Index {
+    comments: Vec<Comment>,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
+    /// Per line: the next line (after it) that holds code.
+    next_code: Vec<Option<usize>>,
+    /// Per line: where the construct that starts on it ends (byte offset).
+    block_end: Vec<usize>,
+}
+
+impl Index {
+    fn new(text: &str, lang: Lang) -> Index {
+        let b = text.as_bytes();
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            b.iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let n_lines = line_starts.len();
+        let line_of = |pos: usize| line_starts.partition_point(|s| *s <= pos).saturating_sub(1);
+        let line_end = |l: usize| {
+            line_starts
+                .get(l + 1)
+                .map_or(text.len(), |next| next.saturating_sub(1))
+        };
+
+        let mut comments = vec![];
+        // Per line: furthest close bracket of what an open bracket on it opens.
+        let mut reach: Vec<usize> = (0..n_lines).map(line_end).collect();
+        let mut stack: Vec<usize> = vec![];
+        Lexer { b, lang }.walk(0, |i, t| {
+            match t {
+                Tok::Comment(c) => comments.push(c),
+                Tok::Open => stack.push(i),
+                Tok::Close => {
+                    if let Some(open) = stack.pop() {
+                        if let Some(r) = reach.get_mut(line_of(open)) {
+                            *r = (*r).max(i + 1);
+                        }
+                    }
+                }
+                Tok::Newline => {}
+            }
+            true
+        });
+        // Still open at the end of the file: the rest of it.
+        for open in stack {
+            if let Some(r) = reach.get_mut(line_of(open)) {
+                *r = text.len();
+            }
         }
-        true
-    });
-    out
+
+        // A line holds code when some non-blank byte is outside comments.
+        let mut is_code = vec![false; n_lines];
+        let mut ci = 0;
+        for (l, flag) in is_code.iter_mut().enumerate() {
+            let (start, end) = (line_starts[l], line_end(l));
+            let mut pos = start;
+            while pos < end {
+                while ci < comments.len() && comments[ci].range.end <= pos {
+                    ci += 1;
+                }
+                if let Some(c) = comments.get(ci).filter(|c| c.range.start <= pos) {
+                    pos = c.range.end;
+                    continue;
+                }
+                if !b[pos].is_ascii_whitespace() {
+                    *flag = true;
+                    break;
+                }
+                pos += 1;
+            }
+        }
+        let mut next_code = vec![None; n_lines];
+        let mut next = None;
+        for l in (0..n_lines).rev() {
+            next_code[l] = next;
+            if is_code[l] {
+                next = Some(l);
+            }
+        }
+
+        let block_end = if lang == Lang::Yaml {
+            yaml_block_ends(text, &line_starts, &is_code, line_end)
+        } else {
+            reach
+        };
+        Index {
+            comments,
+            line_starts,
+            next_code,
+            block_end,
+        }
+    }
+
+    fn line_of(&self, pos: usize) -> usize {
+        self.line_starts
+            .partition_point(|s| *s <= pos)
+            .saturating_sub(1)
+    }
+
+    /// The bytes a comment at `at` covers: its own line, and the construct
+    /// that starts on it (a trailing comment) or on the next line of code.
+    fn scope(&self, text: &str, at: usize) -> Range<usize> {
+        let line = self.line_of(at);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let own_end = line_end_at(text, at);
+        let before = text.get(start..at).unwrap_or("").trim();
+        let target = if before.is_empty() {
+            match self.next_code.get(line).copied().flatten() {
+                Some(l) => l,
+                None => return start..own_end,
+            }
+        } else {
+            line
+        };
+        start..self.block_end_of(target).max(own_end)
+    }
+
+    fn block_end_of(&self, line: usize) -> usize {
+        self.block_end.get(line).copied().unwrap_or(usize::MAX)
+    }
 }
 
-fn line_start(text: &str, at: usize) -> usize {
-    text.get(..at)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |p| p + 1)
-}
-
-fn line_end(text: &str, at: usize) -> usize {
+fn line_end_at(text: &str, at: usize) -> usize {
     text.get(at..)
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |p| at + p)
 }
 
-/// The bytes a comment at `at` covers: its own line, and the construct that
-/// starts on it (a trailing comment) or on the next line of code.
-fn scope_after_comment(text: &str, lang: Lang, at: usize) -> Range<usize> {
-    let start = line_start(text, at);
-    let before = text.get(start..at).unwrap_or("").trim();
-    let target = if before.is_empty() {
-        match next_code_line(text, lang, at) {
-            Some(l) => l,
-            None => return start..line_end(text, at),
-        }
-    } else {
-        start
+/// YAML: a code line's node ends at the last code line before the next code
+/// line indented as much or less. One pass with a stack of open nodes.
+fn yaml_block_ends(
+    text: &str,
+    line_starts: &[usize],
+    is_code: &[bool],
+    line_end: impl Fn(usize) -> usize,
+) -> Vec<usize> {
+    let mut ends: Vec<usize> = (0..line_starts.len()).map(&line_end).collect();
+    let indent = |l: usize| {
+        let line = text.get(line_starts[l]..line_end(l)).unwrap_or("");
+        line.len() - line.trim_start().len()
     };
-    let end = if lang == Lang::Yaml {
-        yaml_block_end(text, target)
-    } else {
-        bracket_block_end(text, lang, target)
-    };
-    start..end.max(line_end(text, at))
-}
-
-/// Start of the first line after `at` that holds code (not blank, not only
-/// a comment).
-fn next_code_line(text: &str, lang: Lang, at: usize) -> Option<usize> {
-    let mut pos = line_end(text, at) + 1;
-    while pos < text.len() {
-        let end = line_end(text, pos);
-        let line = text.get(pos..end).unwrap_or("").trim();
-        let is_comment = line.is_empty()
-            || line.starts_with("//")
-            || line.starts_with("/*")
-            || line.starts_with('*')
-            || (line.starts_with('#') && matches!(lang, Lang::Hcl | Lang::Yaml));
-        if !is_comment {
-            return Some(pos);
-        }
-        pos = end + 1;
-    }
-    None
-}
-
-/// End of what the line at `start` opens: its matching close bracket, or the
-/// end of the line when it leaves nothing open.
-fn bracket_block_end(text: &str, lang: Lang, start: usize) -> usize {
-    let first_end = line_end(text, start);
-    let mut depth: i64 = 0;
-    let mut first_done = false;
-    let mut end = None;
-    Lexer {
-        b: text.as_bytes(),
-        lang,
-    }
-    .walk(start, |i, t| {
-        match t {
-            Tok::Open => depth += 1,
-            Tok::Close => {
-                depth -= 1;
-                if first_done && depth <= 0 {
-                    end = Some(i + 1);
-                    return false;
-                }
-            }
-            Tok::Newline if !first_done => {
-                first_done = true;
-                if depth <= 0 {
-                    end = Some(first_end);
-                    return false;
-                }
-            }
-            _ => {}
-        }
-        true
-    });
-    // Still open at the end of the file: the rest of it.
-    end.unwrap_or(if first_done { text.len() } else { first_end })
-}
-
-/// End of the YAML node at `start`: the following lines indented deeper.
-fn yaml_block_end(text: &str, start: usize) -> usize {
-    let first_end = line_end(text, start);
-    let line = text.get(start..first_end).unwrap_or("");
-    let indent = line.len() - line.trim_start().len();
-    let mut end = first_end;
-    let mut pos = first_end + 1;
-    while pos < text.len() {
-        let e = line_end(text, pos);
-        let l = text.get(pos..e).unwrap_or("");
-        let body = l.trim_start();
-        if !body.is_empty() && !body.starts_with('#') {
-            if l.len() - body.len() <= indent {
+    let mut open: Vec<(usize, usize)> = vec![]; // (indent, line)
+    let mut last_code_end = 0;
+    for (l, _) in is_code.iter().enumerate().filter(|(_, code)| **code) {
+        let i = indent(l);
+        while let Some(&(oi, ol)) = open.last() {
+            if oi < i {
                 break;
             }
-            end = e;
+            ends[ol] = last_code_end.max(line_end(ol));
+            open.pop();
         }
-        pos = e + 1;
+        open.push((i, l));
+        last_code_end = line_end(l);
     }
-    end
+    for (_, ol) in open {
+        ends[ol] = last_code_end.max(line_end(ol));
+    }
+    ends
 }
 
 /// `metadata` entries of ARM JSON objects.
@@ -790,6 +864,38 @@ resource "azurerm_lb" "after" {}
             ),
             ["2:1 AEL000 error at x ="]
         );
+    }
+
+    #[test]
+    fn many_suppressions_stay_linear() {
+        // 50k suppression lines, 50k findings: one pass each, bounded work.
+        let mut text = String::new();
+        for i in 0..50_000 {
+            text.push_str(&format!(
+                "# aks-egress-lint: ignore[AEL001] r{i}\nx{i} = {{\n"
+            ));
+        }
+        let mut s = Sources::new();
+        let id = s.add_named("big.tf", text);
+        let fs: Vec<Finding> = (0..50_000)
+            .map(|i| {
+                let needle = format!("x{i} =");
+                at(&s, id, Code::AEL001, &needle)
+            })
+            .take(2_000)
+            .collect();
+        let t = std::time::Instant::now();
+        let out = apply(fs, &s);
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+        // Everything is one unclosed block per line, so the first 1000
+        // suppressions cover every finding; the rest are reported once.
+        assert_eq!(
+            out.iter()
+                .filter(|f| f.message.contains("only the first 1000 apply"))
+                .count(),
+            1
+        );
+        assert!(out.iter().all(|f| f.code != Code::AEL001));
     }
 
     #[test]

@@ -520,3 +520,225 @@ fn parse_errors_cycles_and_bad_expressions() {
     ));
     assert_eq!(known(&m.nsgs[0].rules[0].destination_ports), vec!["443"]);
 }
+
+fn load_text(text: &str, opts: &FrontendOptions) -> (Sources, Model) {
+    let mut sources = Sources::new();
+    let f = sources.add_named("main.json", text);
+    let m = arm::load(&sources, &[f], &[], opts);
+    (sources, m)
+}
+
+#[test]
+fn unknown_properties_are_unknown_not_absent() {
+    let (s, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "props": { "type": "object" } },
+  "resources": [
+    {
+      "type": "Microsoft.ContainerService/managedClusters",
+      "name": "aks",
+      "properties": "[parameters('props')]"
+    }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    let c = &m.clusters[0];
+    assert!(matches!(
+        c.outbound_type.as_ref().unwrap().value,
+        Value::Unknown(_)
+    ));
+    assert!(matches!(
+        c.private_cluster.as_ref().unwrap().value,
+        Value::Unknown(_)
+    ));
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(m.findings[0].code, Code::AEL008);
+    assert_eq!(
+        m.findings[0].message,
+        "`properties` of Microsoft.ContainerService/managedClusters 'aks' cannot be determined: parameter `props` has no default value and no value is supplied (a parameters file or --parameters)"
+    );
+    assert_eq!(at(&s, &m.findings[0].primary().span).0, 3);
+}
+
+#[test]
+fn deployment_name_and_module_outputs() {
+    // What Bicep emits for modules: deployments named after deployment().name,
+    // outputs read back through reference(resourceId('Microsoft.Resources/deployments', ...)).
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    {
+      "type": "Microsoft.Network/virtualNetworks",
+      "name": "spoke",
+      "properties": {
+        "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24",
+          "routeTable": { "id": "[reference(resourceId('Microsoft.Resources/deployments', take(format('{0}-rt', deployment().name), 64))).outputs.id.value]" } } } ]
+      }
+    },
+    {
+      "type": "Microsoft.Resources/deployments",
+      "name": "[take(format('{0}-rt', deployment().name), 64)]",
+      "properties": {
+        "expressionEvaluationOptions": { "scope": "inner" },
+        "template": {
+          "resources": [ { "type": "Microsoft.Network/routeTables", "name": "[format('rt-{0}', deployment().name)]", "properties": {} } ],
+          "outputs": { "id": { "type": "string", "value": "[resourceId('Microsoft.Network/routeTables', format('rt-{0}', deployment().name))]" } }
+        }
+      }
+    }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    assert_eq!(
+        m.route_tables[0].decl.label,
+        "Microsoft.Network/routeTables 'rt-main-rt'"
+    );
+    assert_eq!(
+        known(m.subnets[0].route_table.as_ref().unwrap()),
+        key("arm:microsoft.network/routetables/rt-main-rt")
+    );
+}
+
+#[test]
+fn unique_names_stay_consistent_and_ip_configs_from_a_copy() {
+    let l = load_dir("arm-firewall-unique-names", &FrontendOptions::default());
+    let m = &l.model;
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    // The same uniqueString() stand-in in the VNet and in the id that names it.
+    let vnet_key = &m.vnets[0].decl.keys[0];
+    assert!(
+        vnet_key
+            .0
+            .starts_with("arm:microsoft.network/virtualnetworks/vnet{uniquestring:")
+    );
+    let fw = &m.firewalls[0];
+    let subnet = known(fw.subnet.as_ref().unwrap());
+    assert_eq!(
+        subnet.0,
+        format!("{}/subnets/azurefirewallsubnet", vnet_key.0)
+    );
+    assert_eq!(m.subnets[0].decl.keys[0], subnet);
+    let g = &m.rule_collection_groups[0];
+    assert_eq!(
+        known(g.collections[0].rules[0].source_ip_groups.as_ref().unwrap()),
+        m.ip_groups[0].decl.keys
+    );
+}
+
+#[test]
+fn unknown_deployment_condition_is_inherited() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "withFw": { "type": "bool" } },
+  "resources": [
+    {
+      "condition": "[parameters('withFw')]",
+      "type": "Microsoft.Resources/deployments",
+      "name": "fw",
+      "properties": {
+        "expressionEvaluationOptions": { "scope": "inner" },
+        "template": { "resources": [ { "type": "Microsoft.Network/azureFirewalls", "name": "fw", "properties": {} } ] }
+      }
+    },
+    { "type": "Microsoft.Network/routeTables", "name": "rt", "properties": {} }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    let c = m.firewalls[0].decl.condition.as_ref().unwrap();
+    assert!(
+        c.reason.contains("parameter `withFw` has no default"),
+        "{}",
+        c.reason
+    );
+    assert!(m.route_tables[0].decl.condition.is_none());
+}
+
+#[test]
+fn same_values_from_two_parameter_files_are_one_resource() {
+    let mut sources = Sources::new();
+    let t = sources.add(
+        "x/aks.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": { "name": { "type": "string" }, "size": { "type": "string" } },
+  "resources": [ { "type": "Microsoft.ContainerService/managedClusters", "name": "[parameters('name')]",
+    "properties": { "agentPoolProfiles": [ { "name": "sys", "vmSize": "[parameters('size')]" } ] } } ] }"#,
+    );
+    let p1 = sources.add(
+        "x/aks.parameters.a.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D4"}}}"#,
+    );
+    let p2 = sources.add(
+        "x/aks.parameters.b.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D4"}}}"#,
+    );
+    let p3 = sources.add(
+        "x/aks.parameters.c.json",
+        r#"{"parameters": {"name": {"value": "aks"}, "size": {"value": "D8"}}}"#,
+    );
+    let m = arm::load(&sources, &[t], &[p1, p2, p3], &FrontendOptions::default());
+    let sizes: Vec<String> = m
+        .clusters
+        .iter()
+        .map(|c| known(c.node_pools[0].vm_size.as_ref().unwrap()))
+        .collect();
+    assert_eq!(sizes, vec!["D4", "D8"]);
+}
+
+#[test]
+fn reference_to_an_inline_subnet() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [
+    { "type": "Microsoft.Network/virtualNetworks", "name": "hub",
+      "properties": { "addressSpace": { "addressPrefixes": ["10.0.0.0/16"] },
+        "subnets": [ { "name": "nodes", "properties": { "addressPrefix": "10.0.0.0/24" } } ] } },
+    { "type": "Microsoft.Network/networkSecurityGroups", "name": "nsg",
+      "properties": { "securityRules": [ { "name": "nodes-out", "properties": {
+        "priority": 100, "direction": "Outbound", "access": "Allow", "protocol": "*",
+        "sourceAddressPrefix": "[reference(resourceId('Microsoft.Network/virtualNetworks/subnets', 'hub', 'nodes')).addressPrefix]",
+        "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*" } } ] } }
+  ]
+}"#,
+        &FrontendOptions::default(),
+    );
+    assert_eq!(
+        m.nsgs[0].rules[0].source_addresses.value,
+        Value::Ref(Ref {
+            target: key("arm:microsoft.network/virtualnetworks/hub/subnets/nodes"),
+            attr: "address_prefixes".into()
+        })
+    );
+}
+
+#[test]
+fn cluster_extensions_turn_on_the_extensions_feature() {
+    let (_, m) = load_text(
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "languageVersion": "2.0",
+  "resources": {
+    "aks": { "type": "Microsoft.ContainerService/managedClusters", "name": "aks", "properties": {} },
+    "flux": { "type": "Microsoft.KubernetesConfiguration/extensions", "name": "flux", "scope": "aks",
+              "properties": { "extensionType": "microsoft.flux" } },
+    "other": { "type": "Microsoft.KubernetesConfiguration/extensions", "name": "dapr",
+               "scope": "[format('Microsoft.ContainerService/managedClusters/{0}', 'aks')]", "properties": {} }
+  }
+}"#,
+        &FrontendOptions::default(),
+    );
+    let f: Vec<(&str, bool)> = m.clusters[0]
+        .features
+        .iter()
+        .map(|(n, a)| (n.as_str(), known(a)))
+        .collect();
+    assert_eq!(f, vec![("extensions", true), ("extensions", true)]);
+}

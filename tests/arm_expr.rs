@@ -226,7 +226,17 @@ fn expression_table() {
             "[listKeys('x', '2020-01-01').keys[0].value]",
             Unknown("reads keys"),
         ),
-        ("[uniqueString('a')]", Unknown("computed at deployment")),
+        ("[newGuid()]", Unknown("computed at deployment")),
+        (
+            "[equals(uniqueString('a', 'b'), uniqueString('a', 'b'))]",
+            V(Val::Bool(true)),
+        ),
+        (
+            "[equals(uniqueString('a'), uniqueString('b'))]",
+            V(Val::Bool(false)),
+        ),
+        ("[json(format('{{\"id\": \"{0}\"}}', 'x')).id]", V(s("x"))),
+        ("[json('null')]", V(Val::Null)),
         // CIDR functions
         ("[cidrSubnet('10.0.0.0/16', 24, 3)]", V(s("10.0.3.0/24"))),
         ("[cidrHost('10.0.1.0/24', 3)]", V(s("10.0.1.4"))),

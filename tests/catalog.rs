@@ -742,7 +742,8 @@ fn quirks_are_recorded() {
 #[test]
 fn current_conditional_rows() {
     let cat = load("current").unwrap();
-    let get = |id: &str| cat.entries.iter().find(|e| e.id == id).unwrap();
+    let get = |id: &str| cat.entry(id).unwrap();
+    assert!(cat.entry("aks.nope").is_none());
     for id in ["net.tunnel.1194", "net.tunnel.9000"] {
         let e = get(id);
         assert_eq!(
@@ -875,6 +876,15 @@ fn fqdn_tag_covers_core_fqdns_only() {
         }
         let wu = cat.tag("WindowsUpdate").unwrap();
         assert!(wu.covers.is_empty());
+        for e in &cat.entries {
+            assert_eq!(
+                aks.covers_entry(e),
+                aks.covers.contains(&e.id),
+                "{rev}: {}",
+                e.id
+            );
+            assert!(!wu.covers_entry(e));
+        }
     }
 }
 
@@ -1042,7 +1052,7 @@ entries:
 
 #[test]
 fn load_dir_reads_a_folder() {
-    let d = dir_with(GOOD);
+    let d = dir_with(&format!("\u{feff}{GOOD}"));
     let cat = load_dir(d.path(), "current").unwrap();
     assert_eq!(cat.entries.len(), 2);
     // regions.yaml and fqdn-tags.yaml fall back to the built-in ones, whose
@@ -1119,6 +1129,19 @@ fn semantic_errors_point_at_the_entry() {
 }
 
 #[test]
+fn ids_inside_multiline_strings_never_panic() {
+    // `id: a.two` is first written inside a quoted scalar of `a.one`, on a
+    // line that starts with a two-byte character; the error about `a.two`
+    // is still reported with a position.
+    let text = GOOD
+        .replace("reason: \"One\"", "reason: \"One\n\u{e9}id: a.two\"")
+        .replace("ports: [1194]", "ports: []");
+    let e = broken(&text);
+    assert!(e.message.contains("`a.two` lists no port"), "{e}");
+    assert!(e.line.is_some());
+}
+
+#[test]
 fn broken_regions_and_tags_files() {
     let d = dir_with(GOOD);
     std::fs::write(
@@ -1159,4 +1182,74 @@ fn load_dir_rejects_bad_revision_names_and_missing_files() {
         e.file.ends_with("2020-01.yaml") && e.message.contains("cannot read"),
         "{e}"
     );
+}
+
+#[test]
+fn location_fills_every_destination_in_every_region() {
+    for rev in REVISIONS {
+        let cat = load(rev).unwrap();
+        for r in &cat.regions {
+            for e in cat.entries.iter().filter(|e| e.clouds.contains(&r.cloud)) {
+                let d = e.destination_for(Some(r));
+                assert!(
+                    !d.contains('{') && !d.contains('}'),
+                    "{rev} {} {}: {d}",
+                    r.name,
+                    e.id
+                );
+                assert!(!d.contains(' '), "{rev} {} {}: {d}", r.name, e.id);
+            }
+        }
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "id: a.one",
+        "id: a.two",
+        "\n",
+        "  - ",
+        ": ",
+        "[",
+        "]",
+        "{location}",
+        "{",
+        "}",
+        "\"",
+        "é",
+        "\u{feff}",
+        "ports: []",
+        "clouds: []",
+        "when: gpu",
+        "unless: [x]",
+        "!fqdn ",
+        "!bogus ",
+        "&a ",
+        "*a",
+        "#",
+        "\t",
+        "---\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn load_dir_never_panics(edits in proptest::collection::vec((0..GOOD.len(), 0..PIECES.len()), 0..6)) {
+            let mut text = GOOD.to_string();
+            for (at, piece) in edits {
+                let at = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                text.insert_str(at, PIECES[piece]);
+            }
+            let d = dir_with(&text);
+            if let Err(e) = load_dir(d.path(), "current") {
+                prop_assert!(!e.message.is_empty());
+                if let Some(l) = e.line {
+                    prop_assert!(l <= text.lines().count() + 1, "{e}");
+                }
+            }
+        }
+    }
 }

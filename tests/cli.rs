@@ -56,3 +56,77 @@ fn usage_errors_exit_2() {
             .contains("no such file or directory")
     );
 }
+
+#[test]
+fn an_endpoint_that_several_rows_need_is_reported_once() {
+    let out = bin()
+        .args(["testdata/e2e-repeated-rows", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let login: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["endpoint"]["destination"] == "login.microsoftonline.com")
+        .collect();
+    assert_eq!(login.len(), 1, "{login:#?}");
+    assert_eq!(login[0]["code"], "AEL001");
+}
+
+#[test]
+fn subcommands_run() {
+    bin()
+        .args(["endpoints", "--location", "westeurope"])
+        .assert()
+        .success();
+    bin()
+        .args(["endpoints", "--location", "westeurop"])
+        .assert()
+        .code(2);
+    let out = bin()
+        .args([
+            "explain",
+            "examples/terraform-hub-spoke",
+            "--to",
+            "mcr.microsoft.com:443/https",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("overall: allowed"), "{text}");
+    let out = bin()
+        .args([
+            "allow-set",
+            "examples/terraform-hub-spoke",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["version"], 1);
+}
+
+#[test]
+fn init_writes_a_config_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".aks-egress-lint.yaml");
+    bin().args(["init"]).arg(&path).assert().success();
+    bin().args(["init"]).arg(&path).assert().code(2);
+    bin()
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&path)
+        .assert()
+        .success();
+}

@@ -177,12 +177,13 @@ fn run(cmd: &mut Command) -> (bool, String) {
 
 /// Validate with `sarif-multitool validate --rule-kind "Gh;Sarif"` and return
 /// the validator's results as (level, rule id, message).
-fn multitool(sarif_file: &Path) -> Option<Vec<(String, String, String)>> {
+fn multitool(sarif_files: &[PathBuf]) -> Option<Vec<(String, String, String)>> {
     let bin = tool(
         "sarif-multitool",
         &[node_modules().join(".bin/sarif-multitool")],
     )?;
-    let out = sarif_file.with_extension("validation.sarif");
+    let first = sarif_files.first().expect("a file to validate");
+    let out = first.with_extension("validation.sarif");
     // The npm wrapper runs its arguments through a shell: escape the `;`.
     let (_, text) = run(Command::new(bin)
         .arg("validate")
@@ -192,7 +193,7 @@ fn multitool(sarif_file: &Path) -> Option<Vec<(String, String, String)>> {
         .arg("ForceOverwrite")
         .arg("-o")
         .arg(&out)
-        .arg(sarif_file));
+        .args(sarif_files));
     let log: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("no validation log: {e}\n{text}")),
     )
@@ -228,7 +229,7 @@ fn sarif_passes_multitool_github_and_sarif_rules() {
         let mut raw = vec![];
         render::sarif::write(&mut raw, &scenario.1, &scenario.0).expect("render");
         std::fs::write(&path, raw).expect("write");
-        let Some(results) = multitool(&path) else {
+        let Some(results) = multitool(std::slice::from_ref(&path)) else {
             return;
         };
         let bad: Vec<_> = results
@@ -285,24 +286,37 @@ fn markdown_mermaid_parses() {
 /// and logs its arguments so the test can check what the action passed.
 const FAKE_LINTER: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
+if [ "${1:-}" = "--version" ]; then echo "aks-egress-lint 0.0.0-fake"; exit 0; fi
 printf '%s\n' "$@" > "$FAKE_ARGS_LOG"
-sarif=""; paths=(); seen_dashes=0
+sarif=""; junit=""; paths=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --output) sarif="${2#sarif=}"; shift 2 ;;
-    --) seen_dashes=1; shift ;;
+    --output)
+      case "$2" in
+        sarif=*) sarif="${2#sarif=}" ;;
+        junit=*) junit="${2#junit=}" ;;
+      esac
+      shift 2 ;;
+    --) shift ;;
     --*) shift 2 ;;
     *) paths+=("$1"); shift ;;
   esac
 done
 results="[]"; code=0
 if grep -rqs userDefinedRouting "${paths[@]}"; then
-  echo "::error file=aks.tf,line=17,col=1,title=AEL007 udr-without-default-route::no default route"
-  results='[{"ruleId":"AEL007","level":"error","message":{"text":"No default route."},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"aks.tf"},"region":{"startLine":17}}}]}]'
+  echo "::error file=aks.tf,line=17,col=1,title=AEL001 missing-required-endpoint::denied"
+  results='[{"ruleId":"AEL001","level":"error","message":{"text":"Denied."},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"aks.tf"},"region":{"startLine":17}}}]}]'
   code=1
 fi
-printf '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"aks-egress-lint"}},"results":%s}]}\n' "$results" > "$sarif"
-printf '## aks-egress-lint\n' >> "$GITHUB_STEP_SUMMARY"
+if [ -n "$sarif" ]; then
+  printf '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"aks-egress-lint"}},"results":%s}]}\n' "$results" > "$sarif"
+fi
+if [ -n "$junit" ]; then
+  printf '<testsuites name="aks-egress-lint" tests="1" failures="%s"/>\n' "$code" > "$junit"
+fi
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  printf '## aks-egress-lint\n' >> "$GITHUB_STEP_SUMMARY"
+fi
 exit "$code"
 "#;
 
@@ -319,11 +333,17 @@ fn linter_for_action(dir: &Path) -> (PathBuf, bool) {
     if help.is_ok_and(|h| String::from_utf8_lossy(&h.stdout).contains("--output")) && catalog_ok {
         return (real, true);
     }
-    let fake = dir.join("fake-aks-egress-lint");
-    std::fs::write(&fake, FAKE_LINTER).expect("write fake");
+    (fake_linter(&dir.join("fake-aks-egress-lint")), false)
+}
+
+fn fake_linter(path: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    (fake, false)
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, FAKE_LINTER).expect("write fake");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path.to_path_buf()
 }
 
 struct Step {
@@ -551,4 +571,191 @@ fn zizmor_finds_nothing_in_the_action() {
         .filter_map(|f| f["ident"].as_str())
         .collect();
     assert_eq!(idents, ["unpinned-uses"], "{text}");
+}
+
+#[test]
+fn every_code_has_its_documentation_page() {
+    use aks_egress_lint::finding::Code;
+    for code in Code::ALL {
+        let path = root().join(format!("docs/codes/{}.md", code.as_str()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.starts_with(&format!("# {} `{}`\n", code.as_str(), code.name())),
+            "{}",
+            path.display()
+        );
+        for section in ["## What it finds", "## Example", "## Fix", "## Suppress"] {
+            assert!(text.contains(section), "{} lacks {section}", path.display());
+        }
+        assert!(
+            code.help_uri()
+                .ends_with(&format!("docs/codes/{}.md", code.as_str())),
+            "{}",
+            code.help_uri()
+        );
+    }
+}
+
+/// Every scenario under `testdata/` through the real pipeline, rendered as
+/// SARIF and Markdown: real spans (ends of files, long blocks, odd names)
+/// must satisfy the validators as the hand-built reports do.
+#[test]
+fn real_scenarios_render_valid_sarif_and_mermaid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut sarifs = vec![];
+    let mut markdowns = vec![];
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("testdata"))
+        .expect("testdata")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    scenarios.sort();
+    for scenario in &scenarios {
+        let opts = aks_egress_lint::Options {
+            paths: vec![scenario.clone()],
+            catalog: "current".into(),
+            ..Default::default()
+        };
+        let Ok((report, sources)) = aks_egress_lint::lint(&opts) else {
+            continue; // A tool error is the CLI tests' business.
+        };
+        let name = scenario
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut buf = vec![];
+        render::sarif::write(&mut buf, &report, &sources).expect("sarif");
+        let path = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&path, &buf).expect("write");
+        sarifs.push(path);
+        let mut md = vec![];
+        render::markdown::write(&mut md, &report, &sources).expect("markdown");
+        let path = dir.path().join(format!("{name}.md"));
+        std::fs::write(&path, &md).expect("write");
+        markdowns.push(path);
+        // The other renderers must not fail either.
+        for f in [render::github::write, render::junit::write] {
+            f(&mut std::io::sink(), &report, &sources).expect("render");
+        }
+        render::azure_devops::write(&mut std::io::sink(), &report, &sources, 1).expect("render");
+    }
+    assert!(!sarifs.is_empty());
+    if let Some(results) = multitool(&sarifs) {
+        let bad: Vec<_> = results
+            .iter()
+            .filter(|(level, _, _)| level == "error" || level == "warning")
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+    if let Some(node) = tool("node", &[]) {
+        if node_modules().join("mermaid").is_dir() {
+            let (ok, text) = run(Command::new(&node)
+                .arg(root().join("tools/mermaid-parse.mjs"))
+                .args(&markdowns));
+            assert!(ok, "{text}");
+        }
+    }
+}
+
+// ------------------------------------------------------- pipeline template
+
+/// The bash of the template's step `name`, with Azure DevOps macros
+/// (`$(Agent.ToolsDirectory)`) replaced as the agent would.
+fn template_step(name: &str, macros: &[(&str, &str)]) -> String {
+    let text =
+        std::fs::read_to_string(root().join("templates/aks-egress-lint.yml")).expect("template");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let steps = doc["steps"].as_sequence().expect("steps");
+    let step = steps
+        .iter()
+        .find(|s| s["displayName"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no step {name}"));
+    let mut bash = step["bash"].as_str().expect("bash step").to_string();
+    for (k, v) in macros {
+        bash = bash.replace(&format!("$({k})"), v);
+    }
+    bash
+}
+
+fn run_bash(script: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(script).current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn pipeline_template_steps_run_and_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tools = dir.path().join("tools");
+    let tools_s = tools.to_string_lossy().into_owned();
+    let args_log = dir.path().join("args.log");
+    let args_log_s = args_log.to_string_lossy().into_owned();
+
+    // Install: a cached release build is used as is; a bad version stops.
+    let bin = fake_linter(&tools.join("aks-egress-lint/v0.1.0/bin/aks-egress-lint"));
+    let install = template_step(
+        "Install aks-egress-lint",
+        &[("Agent.ToolsDirectory", &tools_s)],
+    );
+    let (code, out) = run_bash(
+        &install,
+        &[("AEL_VERSION", "v0.1.0"), ("AEL_REPOSITORY", "unused")],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "##vso[task.setvariable variable=AKS_EGRESS_LINT_BIN]{}",
+            bin.display()
+        )),
+        "{out}"
+    );
+    let (code, out) = run_bash(
+        &install,
+        &[("AEL_VERSION", "main; curl evil"), ("AEL_REPOSITORY", "x")],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("##vso[task.logissue type=error]"), "{out}");
+
+    // Lint: exit code per failOn; JUnit and SARIF written where asked.
+    let lint = template_step("Lint AKS egress", &[]);
+    let bin_s = bin.to_string_lossy().into_owned();
+    let junit = dir.path().join("r.junit.xml");
+    let junit_s = junit.to_string_lossy().into_owned();
+    let sarif_s = dir.path().join("r.sarif").to_string_lossy().into_owned();
+    for (path, fail_on, want) in [
+        ("testdata/action-clean", "error", 0),
+        ("testdata/action-failing", "error", 1),
+        ("testdata/action-failing", "never", 0),
+    ] {
+        let (code, out) = run_bash(
+            &lint,
+            &[
+                ("AKS_EGRESS_LINT_BIN", &bin_s),
+                ("FAKE_ARGS_LOG", &args_log_s),
+                ("AEL_PATH", path),
+                ("AEL_FAIL_ON", fail_on),
+                ("AEL_CONFIG", ""),
+                ("AEL_CATALOG", "2020-01"),
+                ("AEL_JUNIT", &junit_s),
+                ("AEL_SARIF", &sarif_s),
+            ],
+        );
+        assert_eq!(code, Some(want), "{path} {fail_on}: {out}");
+        assert!(junit.is_file());
+        let args = std::fs::read_to_string(&args_log).expect("args");
+        assert_eq!(
+            args,
+            format!(
+                "--fail-on\nerror\n--format\nazure-devops\n--output\njunit={junit_s}\n--output\nsarif={sarif_s}\n--catalog\n2020-01\n--\n{path}\n"
+            )
+        );
+    }
 }

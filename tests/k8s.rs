@@ -63,7 +63,7 @@ fn internal_nodeport_and_clusterip_give_nothing() {
 fn helm_values_ask_for_a_public_load_balancer() {
     let (s, m) = load(&[
         "testdata/k8s-helm-values/values.yaml",
-        "testdata/k8s-helm-values/values-internal.yaml",
+        "testdata/k8s-helm-values-internal/values.yaml",
     ]);
     assert!(m.findings.is_empty(), "{:?}", m.findings);
     assert_eq!(m.public_inbound.len(), 2, "{:?}", m.public_inbound);
@@ -128,6 +128,42 @@ fn malformed_manifest_is_ael000_with_position() {
     let (l, c, _, _, _) = at(&s, &f.primary().span);
     // The flow sequence opened on line 9 is never closed; libyaml notices on line 10.
     assert_eq!((l, c), (10, 5), "{}", f.message);
+}
+
+#[test]
+fn parse_error_positions_count_bytes_of_wide_characters() {
+    let mut sources = Sources::new();
+    let a = sources.add_named(
+        "a.yaml",
+        "kind: Service\napiVersion: v1\nmetadata:\n  name: café\n  x: [\n",
+    );
+    let b = sources.add_named(
+        "b.yaml",
+        "\u{feff}kind: Service\napiVersion: v1\nmetadata: {\n",
+    );
+    let m = k8s::load(&sources, &[a, b]);
+    let got: Vec<_> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let (l, c, _, _) = sources.span_lines(&f.primary().span);
+            (f.primary().span.file, l, c)
+        })
+        .collect();
+    assert_eq!(got, vec![(a, 6, 1), (b, 4, 1)]);
+    // A valid manifest after a byte-order mark is read.
+    let mut sources = Sources::new();
+    let c = sources.add_named(
+        "c.yaml",
+        "\u{feff}apiVersion: v1\nkind: Service\nmetadata:\n  name: bom\nspec:\n  type: LoadBalancer\n",
+    );
+    let m = k8s::load(&sources, &[c]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    assert_eq!(m.public_inbound.len(), 1);
+    assert_eq!(
+        sources.slice(&m.public_inbound[0].decl.span),
+        "type: LoadBalancer"
+    );
 }
 
 #[test]
@@ -228,5 +264,121 @@ fn hostile_input_never_panics() {
         assert_eq!(f.code, Code::AEL000);
         let span = &f.primary().span;
         assert!(span.range.end <= sources.text(span.file).len());
+    }
+}
+
+#[test]
+fn helm_environment_values_override_the_chart_defaults() {
+    let (s, m) = load(&[
+        "testdata/k8s-helm-env-override/values.yaml",
+        "testdata/k8s-helm-env-override/env/prod/values.yaml",
+    ]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let got: Vec<_> = m
+        .public_inbound
+        .iter()
+        .map(|p| (p.decl.label.clone(), at(&s, &p.decl.span)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "Helm value `api.service.type`".to_string(),
+            (11, 5, 11, 23, "type: LoadBalancer".to_string())
+        )]
+    );
+    // Without the override, all three are public.
+    let (_, m) = load(&["testdata/k8s-helm-env-override/values.yaml"]);
+    assert_eq!(m.public_inbound.len(), 3);
+}
+
+#[test]
+fn kustomize_patch_overrides_the_base_service() {
+    let (s, m) = load(&[
+        "testdata/k8s-kustomize-override/base/service.yaml",
+        "testdata/k8s-kustomize-override/overlays/prod/internal-patch.yaml",
+    ]);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let got: Vec<_> = m
+        .public_inbound
+        .iter()
+        .map(|p| (p.decl.label.clone(), at(&s, &p.decl.span)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "Service `admin`".to_string(),
+            (17, 3, 17, 21, "type: LoadBalancer".to_string())
+        )]
+    );
+    let (_, m) = load(&["testdata/k8s-kustomize-override/base/service.yaml"]);
+    assert_eq!(m.public_inbound.len(), 2);
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fragments that make YAML and templates interesting when shuffled.
+    const PIECES: &[&str] = &[
+        "apiVersion: v1\n",
+        "kind: Service\n",
+        "kind: List\n",
+        "items:\n",
+        "  - ",
+        "metadata:\n",
+        "  name: web\n",
+        "  annotations:\n",
+        "    service.beta.kubernetes.io/azure-load-balancer-internal: \"true\"\n",
+        "spec:\n",
+        "  type: LoadBalancer\n",
+        "type: LoadBalancer\n",
+        "service:\n",
+        "serviceType: LoadBalancer\n",
+        "---\n",
+        "...\n",
+        "{{ .Values.x }}",
+        "{{- if .x }}\n",
+        "}}",
+        "{{",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "- ",
+        "&a ",
+        "*a ",
+        "!tag ",
+        "\"",
+        "'",
+        "#",
+        "\t",
+        "\r\n",
+        "\n",
+        "  ",
+        "é",
+        "\u{feff}",
+        "|\n",
+        ">-\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn never_panics(picks in proptest::collection::vec(0..PIECES.len(), 0..40), in_templates: bool) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let mut sources = Sources::new();
+            let name = if in_templates { "chart/templates/x.yaml" } else { "x.yaml" };
+            let id = sources.add_named(name, text.clone());
+            let m = k8s::load(&sources, &[id]);
+            for f in &m.findings {
+                prop_assert!(f.primary().span.range.end <= text.len());
+            }
+            for p in &m.public_inbound {
+                prop_assert!(p.decl.span.range.end <= text.len());
+                prop_assert!(text.is_char_boundary(p.decl.span.range.start));
+                prop_assert!(text.is_char_boundary(p.decl.span.range.end));
+            }
+        }
     }
 }

@@ -388,7 +388,7 @@ fn dynamic_rule_blocks() {
     );
     assert_eq!(
         app.rules[2].decl.label,
-        "azurerm_firewall_policy_rule_collection_group.aks rule `fqdn-2`"
+        "azurerm_firewall_policy_rule_collection_group.aks application rule collection `aks-fqdns` rule `fqdn-2`"
     );
     // A dynamic block over an unknown list: one rule stands for them, its
     // values unknown, never guessed.
@@ -578,6 +578,10 @@ fn classic_and_policy_firewalls_and_computed_references() {
             "[\"security.ubuntu.com\", \"azure.archive.ubuntu.com\"]".into()
         )
     );
+    assert_eq!(
+        net.rules[0].decl.label,
+        "azurerm_firewall_network_rule_collection.aks rule `ntp`"
+    );
     let nat = &m.fw_collections[2];
     assert_eq!(k(nat.rules[0].translated_port.as_ref().unwrap()), "443");
 
@@ -687,4 +691,204 @@ fn registry_module_left_unknown() {
         ]
     );
     assert!(m.findings.iter().all(|f| f.code == Code::AEL008));
+}
+
+#[test]
+fn plan_with_its_configuration_points_at_the_tf_source() {
+    let (d, m) = run("tf-plan-config", FrontendOptions::default());
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    // Each resource once, instances from the plan, spans in main.tf.
+    let subnets: Vec<(String, Vec<String>)> = m
+        .subnets
+        .iter()
+        .map(|s| (s.decl.label.clone(), k(&s.address_prefixes)))
+        .collect();
+    assert_eq!(
+        subnets,
+        vec![
+            (
+                "azurerm_subnet.this[\"aks\"]".to_string(),
+                vec!["10.30.1.0/24".to_string()]
+            ),
+            (
+                "azurerm_subnet.this[\"fw\"]".to_string(),
+                vec!["10.30.0.0/26".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(at(&d, &m.subnets[0].decl.span).0, "main.tf:10:1");
+    assert_eq!(
+        at(&d, &m.subnets[0].address_prefixes.span),
+        ("main.tf:15:26".into(), "[each.value]".into())
+    );
+    let hop = m.route_tables[0].routes[0].next_hop_ip.as_ref().unwrap();
+    assert_eq!(k(hop), "10.30.0.4");
+    assert_eq!(
+        at(&d, &hop.span),
+        ("main.tf:27:30".into(), "var.fw_ip".into())
+    );
+    // Not written in the .tf: the plan's value, at the block.
+    let bgp = m.route_tables[0]
+        .disable_bgp_route_propagation
+        .as_ref()
+        .unwrap();
+    assert!(!k(bgp));
+    assert_eq!(at(&d, &bgp.span).0, "main.tf:18:1");
+    assert_eq!(m.clusters.len(), 1);
+    let c = &m.clusters[0];
+    // Unknown in the plan (computed at apply): the .tf reference decides.
+    assert_eq!(
+        k(c.node_pools[0].subnet.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_subnet.this[\"aks\"]")
+    );
+    assert_eq!(k(c.node_pools[0].os_sku.as_ref().unwrap()), "Ubuntu");
+    assert!(c.features.is_empty(), "{:?}", c.features);
+}
+
+#[test]
+fn plan_alone() {
+    let (d, m) = run("tf-plan", FrontendOptions::default());
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let c = &m.clusters[0];
+    assert_eq!(c.decl.label, "azurerm_kubernetes_cluster.aks");
+    let (pos, text) = at(&d, &c.decl.span);
+    assert_eq!(text, "\"azurerm_kubernetes_cluster.aks\"");
+    assert!(pos.starts_with("plan.json:1:"), "{pos}");
+    assert_eq!(k(c.location.as_ref().unwrap()), "eastus2");
+    let feats: Vec<&str> = c.features.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(feats, ["monitoring", "workload-identity"]);
+    // Computed at apply time and routed through a module output: the
+    // configuration's references lead to the subnet.
+    assert_eq!(
+        k(c.node_pools[0].subnet.as_ref().unwrap()),
+        ResKey::tf("module.net", "azurerm_subnet.nodes")
+    );
+    let s = &m.subnets[0];
+    assert_eq!(
+        s.decl.keys,
+        vec![
+            ResKey::tf("module.net", "azurerm_subnet.nodes"),
+            ResKey::arm(
+                "Microsoft.Network/virtualNetworks/subnets",
+                &["vnet-only", "snet-nodes"]
+            ),
+        ]
+    );
+    assert_eq!(s.decl.label, "module.net.azurerm_subnet.nodes");
+    let rcg = &m.rule_collection_groups[0];
+    assert_eq!(
+        k(&rcg.policy),
+        ResKey::arm("Microsoft.Network/firewallPolicies", &["fwp"])
+    );
+    assert!(rcg.decl.keys.contains(&ResKey::arm(
+        "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+        &["fwp", "aks"]
+    )));
+    assert_eq!(rcg.collections.len(), 1);
+    let rule = &rcg.collections[0].rules[0];
+    assert_eq!(
+        k(rule.target_fqdns.as_ref().unwrap()),
+        vec!["mcr.microsoft.com".to_string()]
+    );
+    assert!(rule.fqdn_tags.is_none());
+}
+
+/// Manual run on any folder: `TF_SCAN=path cargo test --test terraform scan -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scan() {
+    let Ok(p) = std::env::var("TF_SCAN") else {
+        return;
+    };
+    let root = PathBuf::from(p);
+    let d = discover(std::slice::from_ref(&root), &DiscoverOptions::default()).expect("discover");
+    let opts = FrontendOptions {
+        root,
+        ..FrontendOptions::default()
+    };
+    let plans: Vec<_> = d.of_kind(FileKind::TerraformPlan).collect();
+    let m = terraform::load(&d.sources, &d.tf_modules, &plans, &opts);
+    for f in d.findings.iter().chain(m.findings.iter()) {
+        let (l, c, _, _) = d.sources.span_lines(&f.primary().span);
+        let file = &d.sources.get(f.primary().span.file).display;
+        println!("{} {file}:{l}:{c} {}", f.code, f.message);
+    }
+    println!(
+        "clusters {} pools {} vnets {} subnets {} nsgs {} rules {} rts {} routes {} assoc {} fws {} policies {} rcgs {} classic {}",
+        m.clusters.len(),
+        m.node_pools.len(),
+        m.vnets.len(),
+        m.subnets.len(),
+        m.nsgs.len(),
+        m.nsg_rules.len(),
+        m.route_tables.len(),
+        m.routes.len(),
+        m.associations.len(),
+        m.firewalls.len(),
+        m.policies.len(),
+        m.rule_collection_groups.len(),
+        m.fw_collections.len()
+    );
+    if std::env::var("TF_SCAN_VERBOSE").is_ok() {
+        for c in &m.clusters {
+            println!("{c:#?}");
+        }
+    }
+    for r in &m.route_tables {
+        for rt in &r.routes {
+            println!(
+                "{} {:?} {:?} {:?}",
+                rt.decl.label,
+                rt.address_prefix.value,
+                rt.next_hop_type.value,
+                rt.next_hop_ip.as_ref().map(|x| &x.value)
+            );
+        }
+    }
+    for f in &m.firewalls {
+        println!(
+            "{} policy {:?} dns {:?} subnet {:?}",
+            f.decl.label,
+            f.policy.as_ref().map(|x| &x.value),
+            f.dns_proxy.as_ref().map(|x| &x.value),
+            f.subnet.as_ref().map(|x| &x.value)
+        );
+    }
+    for g in &m.rule_collection_groups {
+        println!("{} policy {:?}", g.decl.label, g.policy.value);
+        for c in &g.collections {
+            println!(
+                "  {} {:?} {:?} rules {}",
+                c.decl.label,
+                c.kind,
+                c.priority.value,
+                c.rules.len()
+            );
+            for r in &c.rules {
+                println!(
+                    "    {} fqdns {:?} tags {:?} dst {:?} ports {:?}",
+                    r.decl.label,
+                    r.target_fqdns
+                        .as_ref()
+                        .or(r.destination_fqdns.as_ref())
+                        .map(|x| &x.value),
+                    r.fqdn_tags.as_ref().map(|x| &x.value),
+                    r.destination_addresses.as_ref().map(|x| &x.value),
+                    r.destination_ports.as_ref().map(|x| &x.value)
+                );
+            }
+        }
+    }
+    for a in &m.associations {
+        println!(
+            "{} {:?} -> {:?}",
+            a.decl.label, a.subnet.value, a.target.value
+        );
+    }
+    for s in &m.subnets {
+        println!(
+            "{} {:?} {:?}",
+            s.decl.label, s.address_prefixes.value, s.decl.keys
+        );
+    }
 }

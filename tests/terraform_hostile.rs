@@ -122,11 +122,79 @@ fn runaway_evaluation_is_bounded() {
     s.push_str(
         "  big = [for a in range(1000) : [for b in range(1000) : [for c in range(1000) : c]]]\n",
     );
-    s.push_str("  me = local.me\n}\n");
-    s.push_str("resource \"azurerm_subnet\" \"s\" {\n  name = local.l4999\n  address_prefixes = [length(local.big), local.me]\n}\n");
+    s.push_str("  me = local.me\n");
+    // Doubling chains: lists and strings that would reach 2^60 elements.
+    s.push_str("  d0 = [1, 2]\n  s0 = \"ab\"\n");
+    for i in 1..60 {
+        s.push_str(&format!(
+            "  d{i} = concat(local.d{p}, local.d{p})\n  s{i} = format(\"%s%s\", local.s{p}, local.s{p})\n  j{i} = join(local.s{p}, [local.s{p}, local.s{p}])\n",
+            p = i - 1
+        ));
+    }
+    s.push_str("  r = replace(local.s19, \"a\", local.s19)\n}\n");
+    s.push_str("resource \"azurerm_subnet\" \"s\" {\n  name = local.l4999\n  address_prefixes = [length(local.big), local.me, length(local.d59), local.s59, local.j59, local.r]\n}\n");
     let (_, m, t) = run_files(&[("main.tf", s.into_bytes())], TEN_MB);
     assert_eq!(m.subnets.len(), 1);
     assert!(m.subnets[0].decl.name.is_none());
     assert!(m.subnets[0].address_prefixes.value.known().is_none());
     assert!(t < Duration::from_secs(30), "{t:?}");
+}
+
+mod fuzz {
+    use super::*;
+    use aks_egress_lint::discover::TfModule;
+    use aks_egress_lint::source::Sources;
+    use proptest::prelude::*;
+
+    fn load_text(text: &str) -> Model {
+        let mut sources = Sources::new();
+        let id = sources.add_named("fuzz/main.tf", text);
+        let mods = vec![TfModule {
+            dir: "fuzz".into(),
+            files: vec![id],
+            tfvars: vec![],
+        }];
+        let m = terraform::load(&sources, &mods, &[], &FrontendOptions::default());
+        // `load` turns a panic into an "internal error" finding: none here.
+        assert!(
+            !m.findings
+                .iter()
+                .any(|f| f.message.starts_with("internal error")),
+            "{text}"
+        );
+        m
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Arbitrary HCL-ish text never panics.
+        #[test]
+        fn arbitrary_text(s in "[a-z_{}\\[\\]()=\"$ .,:?*!<>+%0-9\n#/-]{0,300}") {
+            let _ = load_text(&s);
+        }
+
+        /// Resources with arbitrary expressions evaluate without panicking.
+        #[test]
+        fn arbitrary_expressions(
+            e in prop::sample::select(vec![
+                "var.x", "local.l", "each.key", "count.index", "azurerm_subnet.s.id",
+                "azurerm_subnet.s[0]", "module.m.o", "data.azurerm_subnet.d.id",
+                "[for x in local.l : x]", "{ for k, v in local.m : k => v }",
+                "cidrsubnet(\"10.0.0.0/8\", 8, 300)", "element([], 0)", "local.l[*].id",
+                "try(local.nope, \"x\")", "format(\"%999999999d\", 1)", "range(-5)",
+                "\"${local.l}\"", "1 / 0", "-\"x\"", "!1", "null.x", "true ? var.x : 1",
+                "jsondecode(\"[[[[[[\")", "merge(local.l, null)", "lookup(local.m, 1)",
+                "toset(local.m)", "flatten(local.m)", "setproduct(local.l, local.l, local.l)",
+            ]),
+            f in "(count|for_each|name|address_prefixes|security_rule)",
+        ) {
+            let text = format!(
+                "locals {{\n  l = [1, \"a\", {{ id = 2 }}]\n  m = {{ a = 1, b = [2] }}\n}}\n\
+                 resource \"azurerm_subnet\" \"s\" {{\n  {f} = {e}\n  name = \"n\"\n}}\n\
+                 resource \"azurerm_network_security_group\" \"n\" {{\n  {f} = {e}\n  dynamic \"security_rule\" {{\n    for_each = {e}\n    content {{\n      priority = {e}\n    }}\n  }}\n}}\n"
+            );
+            let _ = load_text(&text);
+        }
+    }
 }

@@ -228,19 +228,18 @@ pub fn eval_nsg<'m>(
     let mut known: Vec<(u32, &Member<SecurityRule>)> = vec![];
     let mut unordered: Vec<&Member<SecurityRule>> = vec![];
     for m in rules {
+        // Azure's six default rules always exist; an export that lists some
+        // of them (or a subset) does not change them, so the built-ins below
+        // stand for them.
+        if m.item.is_default {
+            continue;
+        }
         match m.item.priority.value {
             Value::Known(p) => known.push((p, m)),
             _ => unordered.push(m),
         }
     }
     known.sort_by_key(|(p, _)| *p);
-    // Azure's default rules cannot be removed: an export that lists some of
-    // them stands for all of them.
-    let listed = |n: &str| {
-        rules
-            .iter()
-            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
-    };
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
     let mut keys: Vec<u64> = vec![];
@@ -306,9 +305,6 @@ pub fn eval_nsg<'m>(
             ),
             ("AllowInternetOutBound", 65001, "Internet", Verdict::Allowed),
         ] {
-            if listed(n) {
-                continue;
-            }
             let mut doubts = vec![];
             let tri = match &dest {
                 Ok(d) => addr_covers(&AddrPat::Tag(tag.into()), d, Place::Nsg, scope),
@@ -432,20 +428,15 @@ pub fn eval_nsg_packet<'m>(
     p: &Packet,
     scope: &VnetScope,
 ) -> Outcome<'m> {
+    // The built-in defaults below stand for any an export lists.
     let mut ordered: Vec<(Option<u32>, &Member<SecurityRule>)> = rules
         .iter()
+        .filter(|m| !m.item.is_default)
         .map(|m| (m.item.priority.value.known().copied(), m))
         .collect();
     // Unknown priorities first (they may come before anything), then ascending.
     ordered.sort_by_key(|(p, _)| p.map(|x| x as u64 + 1).unwrap_or(0));
     let name = decl_name(&nsg.decl);
-    // Azure's default rules cannot be removed: an export that lists some of
-    // them stands for all of them.
-    let listed = |n: &str| {
-        rules
-            .iter()
-            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
-    };
     let mut cands = vec![];
     let mut keys: Vec<u64> = vec![];
     for (prio, m) in ordered {
@@ -500,9 +491,6 @@ pub fn eval_nsg_packet<'m>(
             "AllowVnetOutBound"
         };
         for (n, tri) in [(first, both_vnet), second] {
-            if listed(n) {
-                continue;
-            }
             keys.push(if n.starts_with("AllowVnet") {
                 65001
             } else {

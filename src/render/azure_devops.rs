@@ -44,9 +44,8 @@ fn line(f: &Finding, sources: &Sources) -> String {
     let file = &sources.get(p.span.file).display;
     let mut msg = format!("{} {}: {}", f.code.as_str(), f.code.name(), f.message);
     if let Some(h) = &f.help {
-        msg.push_str(" (fix: ");
+        msg.push_str("\nfix: ");
         msg.push_str(h);
-        msg.push(')');
     }
     let ty = match f.severity {
         Severity::Error => "error",

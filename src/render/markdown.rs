@@ -164,7 +164,7 @@ fn cluster(out: &mut String, c: &ClusterSummary, sources: &Sources, opts: &Optio
 }
 
 fn decided_by(l: &Label, sources: &Sources, opts: &Options) -> String {
-    format!("{} {}", link(&l.span, sources, opts), text(&l.message))
+    format!("{} {}", link(&l.span, sources, opts), inline(&l.message))
 }
 
 fn finding(out: &mut String, f: &Finding, sources: &Sources, opts: &Options) {
@@ -193,8 +193,35 @@ fn finding(out: &mut String, f: &Finding, sources: &Sources, opts: &Options) {
         );
     }
     if let Some(h) = &f.help {
-        let _ = writeln!(out, "  - fix: {}", inline(h));
+        fix(out, h, &sources.get(p.span.file).display);
     }
+}
+
+/// The fix: its first line as text, the rest (a rule or block to paste) as
+/// a fenced code block in the file's own language.
+fn fix(out: &mut String, help: &str, file: &str) {
+    let (prose, code) = match help.split_once('\n') {
+        Some((p, c)) if !c.trim().is_empty() => (p, Some(c)),
+        _ => (help, None),
+    };
+    let _ = writeln!(out, "  - fix: {}", inline(prose));
+    let Some(code) = code else {
+        return;
+    };
+    let lang = match file.rsplit('.').next().unwrap_or("") {
+        "tf" | "tfvars" | "hcl" => "hcl",
+        "bicep" | "bicepparam" => "bicep",
+        "json" | "jsonc" => "json",
+        "yaml" | "yml" => "yaml",
+        _ => "",
+    };
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = writeln!(out, "\n    {fence}{lang}");
+    for line in code.trim_end().lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "    {fence}\n");
 }
 
 /// `file:line` linked to the line (a range when the span covers several).
@@ -275,7 +302,8 @@ fn cell(s: &str) -> String {
 pub fn mermaid(path: &[Hop]) -> String {
     let mut out = String::from("flowchart LR\n");
     for (i, hop) in path.iter().enumerate() {
-        let mut label = if hop.kind == "internet" && (hop.name.is_empty() || hop.name == "internet")
+        let mut label = if hop.kind == "internet"
+            && (hop.name.is_empty() || hop.name.eq_ignore_ascii_case("internet"))
         {
             "Internet".to_string()
         } else {

@@ -259,7 +259,8 @@ fn problem_severity(s: Severity) -> &'static str {
     }
 }
 
-/// Sentence for SARIF consumers: capitalised and ending with a period.
+/// Sentence for SARIF consumers: capitalised and ending with a period,
+/// unless it ends with a code snippet (a fix spanning several lines).
 fn sentence(s: &str) -> String {
     let s = s.trim();
     let mut out = String::with_capacity(s.len() + 1);
@@ -268,7 +269,7 @@ fn sentence(s: &str) -> String {
         out.extend(c.to_uppercase());
         out.push_str(chars.as_str());
     }
-    if !out.ends_with(['.', '!', '?']) {
+    if !out.ends_with(['.', '!', '?']) && !out.contains('\n') {
         out.push('.');
     }
     out
@@ -543,6 +544,7 @@ mod tests {
             "Egress to `x` is denied."
         );
         assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence("add:\nrule {\n}"), "Add:\nrule {\n}");
         assert_eq!(uri_path("a b/c#d.tf"), "a%20b/c%23d.tf");
     }
 }

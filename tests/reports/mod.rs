@@ -283,7 +283,11 @@ pub fn with_findings() -> (Sources, Report) {
             span(&s, net, "next_hop_in_ip_address = \"10.0.1.4\""),
             "route `default` sends egress to the firewall",
         )
-        .help("add `mcr.microsoft.com` to `destination_fqdns` of an application rule for Https:443")
+        .help(
+            "add this rule to an application rule collection of firewall policy `aks-egress`:\n\
+             rule {\n  name              = \"allow-mcr\"\n  source_addresses  = [\"10.10.0.0/22\"]\n  \
+             destination_fqdns = [\"mcr.microsoft.com\"]\n  protocols {\n    type = \"Https\"\n    port = 443\n  }\n}",
+        )
         .cluster("aks-prod")
         .requirement("aks.mcr")
         .endpoint(ep("mcr.microsoft.com", "tcp", 443)),

@@ -15,7 +15,14 @@ use crate::model::ResKey;
 use crate::source::{FileId, Span};
 use std::path::Path;
 
-pub fn walk_deployment(r: &Json, key: Option<&ResKey>, at: &Span, env: &Env, pass: Pass) {
+pub fn walk_deployment(
+    r: &Json,
+    key: Option<&ResKey>,
+    name: Option<&str>,
+    at: &Span,
+    env: &Env,
+    pass: Pass,
+) {
     let t = env.t;
     let ctx = t.ctx;
     let Some(props) = r.get("properties") else {
@@ -39,7 +46,8 @@ pub fn walk_deployment(r: &Json, key: Option<&ResKey>, at: &Span, env: &Env, pas
     if let Some(tpl) = props.get("template") {
         if inner {
             let supplied = passed_parameters(props, env);
-            let scope = TScope::new(ctx, t.file, tpl, supplied);
+            let mut scope = TScope::new(ctx, t.file, tpl, supplied);
+            scope.deployment = name.map(String::from);
             run(&scope, key, pass);
         } else if let Some(res) = tpl.get("resources") {
             // Outer scope: the nested resources see the parent's parameters and variables.
@@ -58,7 +66,8 @@ pub fn walk_deployment(r: &Json, key: Option<&ResKey>, at: &Span, env: &Env, pas
                         }
                     }
                     supplied.extend(passed_parameters(props, env));
-                    let scope = TScope::new(ctx, file, &doc, supplied);
+                    let mut scope = TScope::new(ctx, file, &doc, supplied);
+                    scope.deployment = name.map(String::from);
                     run(&scope, key, pass);
                 }
             }

@@ -334,10 +334,107 @@ fn props_or_empty(ev: &EvRes) -> SNode {
 
 // ---------- mapping ----------
 
-/// Map evaluated resources into `model`.
-pub fn map(resources: &[EvRes], model: &mut Model) {
+/// Resource types read into the model.
+const MAPPED: &[&str] = &[
+    "microsoft.containerservice/managedclusters",
+    "microsoft.containerservice/managedclusters/agentpools",
+    "microsoft.network/virtualnetworks",
+    "microsoft.network/virtualnetworks/subnets",
+    "microsoft.network/networksecuritygroups",
+    "microsoft.network/networksecuritygroups/securityrules",
+    "microsoft.network/routetables",
+    "microsoft.network/routetables/routes",
+    "microsoft.network/azurefirewalls",
+    "microsoft.network/firewallpolicies",
+    "microsoft.network/firewallpolicies/rulecollectiongroups",
+    "microsoft.network/ipgroups",
+];
+
+/// Lists inside `properties` whose loss would hide rules, routes or pools.
+const LISTS: &[&str] = &[
+    "securityRules",
+    "routes",
+    "subnets",
+    "agentPoolProfiles",
+    "ruleCollections",
+    "applicationRuleCollections",
+    "networkRuleCollections",
+    "natRuleCollections",
+    "addressSpace",
+    "networkProfile",
+    "addonProfiles",
+];
+
+/// A note for every part of a mapped resource that could not be evaluated
+/// as a whole: the model would otherwise read it as absent.
+fn unresolved_notes(ev: &EvRes, model: &mut Model) {
+    let mut note = |what: String, n: &SNode| {
+        if let SV::Val(v @ (Val::Unknown(_) | Val::Ref(_))) = &n.v {
+            model.findings.push(crate::finding::Finding::new(
+                crate::finding::Code::AEL008,
+                format!(
+                    "{what} of {} cannot be determined: {}",
+                    decl_of(ev).label,
+                    reason_of(v)
+                ),
+                n.span.clone(),
+                "not evaluated",
+            ));
+        }
+    };
+    if let Some(p) = &ev.properties {
+        note("`properties`".into(), p);
+        if let SV::Obj(members) = &p.v {
+            for (k, v) in members {
+                if LISTS.iter().any(|l| l.eq_ignore_ascii_case(k)) {
+                    note(format!("`properties.{k}`"), v);
+                }
+            }
+        }
+    }
+}
+
+/// Cluster extensions (`Microsoft.KubernetesConfiguration/extensions`, Flux
+/// configurations) scoped to a cluster of `model` turn on its `extensions`
+/// feature.
+fn attach_extensions(resources: &[EvRes], model: &mut Model) {
     for ev in resources {
         let t = ev.ty.to_ascii_lowercase();
+        if t != "microsoft.kubernetesconfiguration/extensions"
+            && t != "microsoft.kubernetesconfiguration/fluxconfigurations"
+        {
+            continue;
+        }
+        let Some(target) = &ev.parent else {
+            continue;
+        };
+        for c in model
+            .clusters
+            .iter_mut()
+            .filter(|c| c.decl.keys.contains(target))
+        {
+            let enabled = Spanned::new(Value::Known(true), ev.span.clone());
+            let enabled = match &ev.condition {
+                Some(u) => Spanned::new(Value::Unknown(u.clone()), ev.span.clone()),
+                None => enabled,
+            };
+            c.features.push(("extensions".into(), enabled));
+        }
+    }
+}
+
+/// Map evaluated resources into `model`.
+pub fn map(resources: &[EvRes], model: &mut Model) {
+    map_resources(resources, model);
+    attach_extensions(resources, model);
+}
+
+fn map_resources(resources: &[EvRes], model: &mut Model) {
+    for ev in resources {
+        let t = ev.ty.to_ascii_lowercase();
+        if MAPPED.contains(&t.as_str()) {
+            unresolved_notes(ev, model);
+        }
         match t.as_str() {
             "microsoft.containerservice/managedclusters" => model.clusters.push(cluster(ev)),
             "microsoft.containerservice/managedclusters/agentpools" => {
@@ -464,6 +561,17 @@ pub fn map(resources: &[EvRes], model: &mut Model) {
 
 fn cluster(ev: &EvRes) -> Cluster {
     let p = props_or_empty(ev);
+    // Properties that are unknown as a whole leave every field unknown, not absent.
+    let whole = match ev.properties.as_ref().and_then(SNode::val) {
+        Some(v @ (Val::Unknown(_) | Val::Ref(_))) => Some(reason_of(v)),
+        _ => None,
+    };
+    let np_whole = whole
+        .clone()
+        .or_else(|| match p.get("networkProfile").and_then(SNode::val) {
+            Some(v @ (Val::Unknown(_) | Val::Ref(_))) => Some(reason_of(v)),
+            _ => None,
+        });
     let d = decl_of(ev);
     let cluster_names = ev.names.as_ref().ok().cloned();
     let np = p.get("networkProfile");
@@ -560,17 +668,33 @@ fn cluster(ev: &EvRes) -> Cluster {
             node_pool_from(pool, pd)
         })
         .collect();
+    let unknown_np = |k: &str| -> Option<Attr<String>> {
+        match (&np_whole, npget(k)) {
+            (_, Some(n)) => Some(attr_str(n)),
+            (Some(r), None) => Some(unknown_attr(
+                r.clone(),
+                &p.get("networkProfile")
+                    .map(|n| n.span.clone())
+                    .unwrap_or(p.span.clone()),
+            )),
+            (None, None) => None,
+        }
+    };
+    let whole_bool = |path: &[&str]| -> Option<Attr<bool>> {
+        match (&whole, p.path(path)) {
+            (_, Some(n)) if !n.is_null() => Some(attr_bool(n)),
+            (Some(r), _) => Some(unknown_attr(r.clone(), &p.span)),
+            _ => None,
+        }
+    };
     Cluster {
         location: opt(ev.location.as_ref(), attr_str),
-        outbound_type: npget("outboundType").map(attr_str),
-        network_plugin: npget("networkPlugin").map(attr_str),
+        outbound_type: unknown_np("outboundType"),
+        network_plugin: unknown_np("networkPlugin"),
         network_plugin_mode: npget("networkPluginMode").map(attr_str),
         pod_cidrs: cidrs("podCidr", "podCidrs"),
         service_cidrs: cidrs("serviceCidr", "serviceCidrs"),
-        private_cluster: opt(
-            p.path(&["apiServerAccessProfile", "enablePrivateCluster"]),
-            attr_bool,
-        ),
+        private_cluster: whole_bool(&["apiServerAccessProfile", "enablePrivateCluster"]),
         api_server_vnet_integration: opt(
             p.path(&["apiServerAccessProfile", "enableVnetIntegration"]),
             attr_bool,
@@ -691,7 +815,15 @@ fn firewall(ev: &EvRes) -> Firewall {
     let p = props_or_empty(ev);
     let d = decl_of(ev);
     let ipc = p.get("ipConfigurations").map(SNode::items).unwrap_or(&[]);
-    let first = ipc.first().map(|c| c.get("properties").unwrap_or(c));
+    // The configuration that names the subnet (others only add public IPs).
+    let props_of =
+        |c: &'_ SNode| -> SNode { c.get("properties").cloned().unwrap_or_else(|| c.clone()) };
+    let first = ipc
+        .iter()
+        .map(props_of)
+        .find(|c| non_null(c.get("subnet")).is_some())
+        .or_else(|| ipc.first().map(props_of));
+    let first = first.as_ref();
     // Classic DNS proxy lives in `additionalProperties` as strings.
     let dns_proxy = p
         .get("additionalProperties")
@@ -711,7 +843,10 @@ fn firewall(ev: &EvRes) -> Firewall {
         sku_tier: opt(p.path(&["sku", "tier"]), attr_str),
         policy: opt(p.get("firewallPolicy"), attr_key),
         dns_proxy,
-        private_ip: first.and_then(|f| opt(f.get("privateIPAddress"), attr_str)),
+        private_ip: first
+            .and_then(|f| opt(f.get("privateIPAddress"), attr_str))
+            // Secured virtual hubs give the address here.
+            .or_else(|| opt(p.path(&["hubIPAddresses", "privateIPAddress"]), attr_str)),
         subnet: first.and_then(|f| opt(f.get("subnet"), attr_key)),
         collections,
         threat_intel_mode: opt(p.get("threatIntelMode"), attr_str),

@@ -129,7 +129,9 @@ pub struct EvRes {
     pub properties: Option<SNode>,
     pub sku: Option<SNode>,
     pub location: Option<SNode>,
-    /// Inline child resources keep their parent's key here.
+    /// Inline child resources keep their parent's key here; extension
+    /// resources the key of their `scope` (an id, a provider path
+    /// `Microsoft.X/y/name`, or a symbolic name).
     pub parent: Option<ResKey>,
 }
 
@@ -152,6 +154,9 @@ pub struct Ctx<'a> {
     pub out: RefCell<Vec<EvRes>>,
     /// Files reached through a `templateLink`.
     pub linked: RefCell<HashSet<FileId>>,
+    /// Unknown conditions of the deployments being walked: their resources
+    /// inherit them.
+    conditions: RefCell<Vec<Unknown>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -168,6 +173,7 @@ impl<'a> Ctx<'a> {
             docs: RefCell::new(HashMap::new()),
             out: RefCell::new(vec![]),
             linked: RefCell::new(HashSet::new()),
+            conditions: RefCell::new(vec![]),
         }
     }
 
@@ -179,6 +185,23 @@ impl<'a> Ctx<'a> {
 
     fn max_depth(&self) -> usize {
         self.opts.limits.max_depth.max(8)
+    }
+
+    /// Nesting of one expression: real templates stay far below this.
+    pub fn expr_depth(&self) -> usize {
+        self.max_depth().min(64)
+    }
+
+    /// A subnet, security rule or route whose parent is declared: it may be
+    /// written inline in the parent's properties, which the first pass does
+    /// not evaluate.
+    fn declares_inline(&self, key: &ResKey) -> bool {
+        let k = &key.0;
+        let inline = ["/subnets/", "/securityrules/", "/routes/"];
+        inline.iter().any(|seg| {
+            k.rfind(seg)
+                .is_some_and(|i| self.known.borrow().contains(&ResKey(k[..i].to_string())))
+        })
     }
 
     /// Parse (once) a file referenced by a `templateLink`.
@@ -228,6 +251,10 @@ pub struct TScope<'t, 'a> {
     /// languageVersion 2.0: symbolic name → resource id string.
     symbols: RefCell<HashMap<String, String>>,
     pub symbolic: bool,
+    /// `deployment().name`: the file stem for a template deployed on its own
+    /// (what `az deployment group create --template-file` names it), the
+    /// deployment resource's name for a nested one.
+    pub deployment: Option<String>,
 }
 
 impl<'t, 'a> TScope<'t, 'a> {
@@ -292,6 +319,7 @@ impl<'t, 'a> TScope<'t, 'a> {
             functions,
             symbols: RefCell::new(HashMap::new()),
             symbolic,
+            deployment: None,
         }
     }
 
@@ -501,7 +529,7 @@ impl Scope for Env<'_, '_, '_> {
                 )),
             };
         }
-        if self.t.ctx.known.borrow().contains(&key) {
+        if self.t.ctx.known.borrow().contains(&key) || self.t.ctx.declares_inline(&key) {
             Val::Ref(expr::ResRef {
                 target: key,
                 path: vec![],
@@ -512,6 +540,10 @@ impl Scope for Env<'_, '_, '_> {
                 "reference() reads `{key}`, which this template does not declare"
             ))
         }
+    }
+
+    fn deployment_name(&self) -> Option<String> {
+        self.t.deployment.clone()
     }
 
     fn symbol_id(&self, name: &str) -> Option<String> {
@@ -562,7 +594,7 @@ impl Scope for Env<'_, '_, '_> {
     }
 
     fn max_depth(&self) -> usize {
-        self.t.ctx.max_depth()
+        self.t.ctx.expr_depth()
     }
 }
 
@@ -673,7 +705,7 @@ fn copy_array(c: &Json, name: &str, env: &Env) -> SNode {
 pub fn eval_string(s: &str, span: &Span, env: &Env) -> SNode {
     match expr::classify(s) {
         Template::Literal(l) => SNode::from_val(Val::Str(l.into_owned()), span),
-        Template::Expr(inner, _) => match expr::parse::parse(inner, env.t.ctx.max_depth()) {
+        Template::Expr(inner, _) => match expr::parse::parse(inner, env.t.ctx.expr_depth()) {
             Ok(e) => spanned(&e, span, env)
                 .unwrap_or_else(|| SNode::from_val(expr::eval_expr(&e, env), span)),
             Err(e) => {
@@ -852,6 +884,9 @@ fn walk_one(
             }
         }
     }
+    if condition.is_none() {
+        condition = ctx.conditions.borrow().last().cloned();
+    }
     let ty_node = r.get("type").map(|j| eval_json(j, env));
     let Some(short_ty) = ty_node.as_ref().and_then(SNode::as_str).map(String::from) else {
         return;
@@ -919,7 +954,14 @@ fn walk_one(
         }
     }
     if is_deployment {
-        super::deploy::walk_deployment(r, key.as_ref(), &name_span, env, pass);
+        let pushed = condition.is_some();
+        if let Some(c) = &condition {
+            ctx.conditions.borrow_mut().push(c.clone());
+        }
+        super::deploy::walk_deployment(r, key.as_ref(), name.as_deref(), &name_span, env, pass);
+        if pushed {
+            ctx.conditions.borrow_mut().pop();
+        }
         return;
     }
     if pass == Pass::Full && !existing {
@@ -935,7 +977,11 @@ fn walk_one(
             properties: r.get("properties").map(|j| eval_json(j, env)),
             sku: r.get("sku").map(|j| eval_json(j, env)),
             location: r.get("location").map(|j| eval_json(j, env)),
-            parent: parent.map(|p| p.key.clone()),
+            parent: parent.map(|p| p.key.clone()).or_else(|| {
+                r.get("scope")
+                    .and_then(|j| eval_json(j, env).as_str().map(String::from))
+                    .and_then(|sc| scope_key(&sc, t))
+            }),
         };
         ctx.out.borrow_mut().push(ev);
     }
@@ -959,6 +1005,23 @@ fn walk_one(
             walk_resource(c, None, Some(&p), env, pass, child_top);
         }
     }
+}
+
+/// Key of an extension resource's `scope`.
+fn scope_key(scope: &str, t: &TScope) -> Option<ResKey> {
+    if scope.contains("/providers/") {
+        return ResKey::from_arm_id(scope);
+    }
+    if !scope.contains('/') {
+        let id = t
+            .symbols
+            .borrow()
+            .get(&scope.to_ascii_lowercase())
+            .cloned()?;
+        return ResKey::from_arm_id(&id);
+    }
+    // `Microsoft.ContainerService/managedClusters/aks`
+    ResKey::from_arm_id(&format!("/providers/{}", scope.trim_start_matches('/')))
 }
 
 fn unknown_name(n: &Option<SNode>) -> String {

@@ -17,9 +17,14 @@ use crate::frontend::FrontendOptions;
 use crate::model::{ResKey, Unknown};
 use crate::source::{FileId, Sources, Span};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Most evaluation steps for one load, across all templates.
-const MAX_STEPS: usize = 5_000_000;
+const MAX_STEPS: usize = 2_000_000;
+/// Largest parameter or variable value followed, in nodes.
+const MAX_VALUE_NODES: usize = 100_000;
+/// Most value nodes copied out of parameters and variables in one load.
+const MAX_COPIED_NODES: usize = 50_000_000;
 /// Deepest module nesting followed.
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -91,6 +96,7 @@ pub struct Loader<'f> {
     /// Files of the module chain being evaluated (cycle detection).
     pub stack: Vec<FileId>,
     steps: usize,
+    copied: usize,
 }
 
 impl<'f> Loader<'f> {
@@ -108,6 +114,7 @@ impl<'f> Loader<'f> {
             noted: HashSet::new(),
             stack: Vec::new(),
             steps: 0,
+            copied: 0,
         }
     }
 
@@ -122,6 +129,16 @@ impl<'f> Loader<'f> {
             f = f.help(h);
         }
         self.findings.push(f);
+    }
+
+    /// Account for copying a value of `size` nodes; past the budget the
+    /// copy is refused and the value is unknown.
+    fn charge(&mut self, size: usize, v: SVal) -> SVal {
+        self.copied += size;
+        if self.copied > MAX_COPIED_NODES {
+            return SVal::unknown("evaluation budget exhausted", v.span);
+        }
+        v
     }
 
     fn step(&mut self) -> bool {
@@ -152,7 +169,7 @@ struct ResEntry<'f> {
     /// The resource this one is declared inside of.
     nested_in: Option<usize>,
     is_loop: bool,
-    state: Slot<Vec<ResInst>>,
+    state: Slot<Rc<Vec<ResInst>>>,
 }
 
 #[derive(Clone)]
@@ -164,7 +181,7 @@ struct ModInst {
 struct ModEntry<'f> {
     stmt: &'f Stmt,
     is_loop: bool,
-    state: Slot<Vec<ModInst>>,
+    state: Slot<Rc<Vec<ModInst>>>,
 }
 
 /// One template evaluated with one set of parameter values.
@@ -175,7 +192,8 @@ pub struct Inst<'f> {
     syms: HashMap<&'f str, Sym>,
     /// Nested resources, reachable by name inside their parent.
     nested: HashMap<&'f str, usize>,
-    values: HashMap<usize, Slot<SVal>>,
+    /// Parameter and variable values, with their size in nodes.
+    values: HashMap<usize, Slot<(SVal, usize)>>,
     entries: Vec<ResEntry<'f>>,
     mods: Vec<ModEntry<'f>>,
     locals: Vec<(String, SVal)>,
@@ -266,6 +284,12 @@ impl<'f> Inst<'f> {
     /// Evaluate every resource and module, push the resources to the loader
     /// and return the outputs.
     pub fn run(&mut self, ld: &mut Loader<'f>) -> HashMap<String, SVal> {
+        // Every parameter once, so wrong values are noted even if unused.
+        for (i, st) in self.ast.stmts.iter().enumerate() {
+            if matches!(st.kind, StmtKind::Param { .. }) {
+                self.param(ld, i);
+            }
+        }
         for i in 0..self.entries.len() {
             self.res_instances(ld, i);
         }
@@ -308,8 +332,15 @@ impl<'f> Inst<'f> {
             return SVal::error("internal: not a parameter", Span::default());
         };
         let span = self.span(&st.name_range);
-        if let Some(v) = self.given.get(&st.name).cloned() {
+        if let Some(Slot::Done((v, size))) = self.values.get(&i) {
+            let size = *size;
+            let v = v.clone();
+            return ld.charge(size, v);
+        }
+        if let Some(v) = self.given.remove(&st.name) {
             self.check_param(ld, st, ty, &v);
+            let size = node_count(&v, usize::MAX).unwrap_or(1);
+            self.values.insert(i, Slot::Done((v.clone(), size)));
             return v;
         }
         match default {
@@ -380,7 +411,11 @@ impl<'f> Inst<'f> {
 
     fn memo(&mut self, ld: &mut Loader<'f>, i: usize, e: &'f Expr, name: &str) -> SVal {
         match self.values.get(&i) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done((v, size))) => {
+                let size = *size;
+                let v = v.clone();
+                return ld.charge(size, v);
+            }
             Some(Slot::Busy) => {
                 return SVal::error(format!("`{name}` depends on itself"), self.span(&e.range));
             }
@@ -391,7 +426,19 @@ impl<'f> Inst<'f> {
         let locals = std::mem::take(&mut self.locals);
         let v = self.eval(ld, e);
         self.locals = locals;
-        self.values.insert(i, Slot::Done(v.clone()));
+        let (v, size) = match node_count(&v, MAX_VALUE_NODES) {
+            Some(n) => (v, n),
+            None => (
+                SVal::unknown(
+                    format!(
+                        "`{name}` is larger than {MAX_VALUE_NODES} values, which this tool does not follow"
+                    ),
+                    v.span,
+                ),
+                1,
+            ),
+        };
+        self.values.insert(i, Slot::Done((v.clone(), size)));
         v
     }
 
@@ -532,6 +579,7 @@ impl<'f> Inst<'f> {
             ExprKind::CallExpr { .. } => {
                 SVal::unknown("calls through imported namespaces are not followed", span)
             }
+            ExprKind::Paren(x) => self.eval(ld, x),
             ExprKind::Not(x) => {
                 let v = self.eval(ld, x);
                 match v.v {
@@ -864,12 +912,28 @@ impl<'f> Inst<'f> {
         path: &[SVal],
         span: Span,
     ) -> SVal {
-        let insts = self.res_instances(ld, entry);
         let sym = self
             .entries
             .get(entry)
             .map(|e| e.decl.name.clone())
             .unwrap_or_default();
+        if self
+            .entries
+            .get(entry)
+            .is_some_and(|e| matches!(e.state, Slot::Busy))
+        {
+            // Read while its own body is being evaluated (a chain of
+            // references back to it): only its name and id are within reach.
+            let key = path.first().and_then(display).unwrap_or_default();
+            return match (key.as_str(), path.len()) {
+                ("name" | "id", 1) => self.name_only(ld, entry, key == "id", span),
+                _ => SVal::error(
+                    format!("`{sym}` refers to itself through a cycle of references"),
+                    span,
+                ),
+            };
+        }
+        let insts = self.res_instances(ld, entry);
         let is_loop = self.entries.get(entry).is_some_and(|e| e.is_loop);
         let inst = match index {
             Some(i) => insts.get(i),
@@ -947,15 +1011,69 @@ impl<'f> Inst<'f> {
         }
     }
 
+    /// Name or id of a plain resource (no loop, no parent) from its `name`
+    /// property alone, without evaluating the rest of its body.
+    fn name_only(&mut self, ld: &mut Loader<'f>, entry: usize, id: bool, span: Span) -> SVal {
+        let Some(e) = self.entries.get(entry) else {
+            return SVal::error("internal: no such resource", span);
+        };
+        let decl = e.decl;
+        let plain = e.nested_in.is_none();
+        let props = match &decl.body.kind {
+            ExprKind::Object(p) => Some(p),
+            ExprKind::If { body, .. } => match &body.kind {
+                ExprKind::Object(p) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        };
+        let prop = |k: &str| {
+            props.and_then(|ps| {
+                ps.iter().find_map(|p| match p {
+                    Prop::KeyValue { key, value, .. } if key == k => Some(value),
+                    _ => None,
+                })
+            })
+        };
+        let (Some(name_expr), true, None) = (prop("name"), plain, prop("parent")) else {
+            return SVal::error(
+                format!(
+                    "`{}` refers to itself through a cycle of references",
+                    decl.name
+                ),
+                span,
+            );
+        };
+        let name = self.eval(ld, name_expr);
+        if !id {
+            return name;
+        }
+        let Some(n) = name.as_str() else {
+            return unknown_from(&name, "the resource name", span);
+        };
+        let ty = decl.type_ref.split('@').next().unwrap_or("");
+        let mut parts = ty.split('/');
+        let ns = parts.next().unwrap_or("");
+        let mut out =
+            format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/{ns}");
+        for (t, seg) in parts.zip(n.split('/')) {
+            out.push('/');
+            out.push_str(t);
+            out.push('/');
+            out.push_str(seg);
+        }
+        SVal::new(V::Str(out), span)
+    }
+
     // ----- resources -----
 
-    fn res_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Vec<ResInst> {
+    fn res_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Rc<Vec<ResInst>> {
         let Some(e) = self.entries.get(entry) else {
-            return vec![];
+            return Rc::default();
         };
         match &e.state {
             Slot::Done(v) => return v.clone(),
-            Slot::Busy => return vec![],
+            Slot::Busy => return Rc::default(),
             Slot::Todo => {}
         }
         let decl = e.decl;
@@ -964,7 +1082,12 @@ impl<'f> Inst<'f> {
             en.state = Slot::Busy;
         }
         let parents: Vec<Option<ResInst>> = match nested_in {
-            Some(p) => self.res_instances(ld, p).into_iter().map(Some).collect(),
+            Some(p) => self
+                .res_instances(ld, p)
+                .iter()
+                .cloned()
+                .map(Some)
+                .collect(),
             None => vec![None],
         };
         let mut out = Vec::new();
@@ -982,9 +1105,12 @@ impl<'f> Inst<'f> {
             );
         }
         if let Some(en) = self.entries.get_mut(entry) {
-            en.state = Slot::Done(out.clone());
+            en.state = Slot::Done(Rc::new(out));
         }
-        out
+        match self.entries.get(entry).map(|e| &e.state) {
+            Some(Slot::Done(v)) => v.clone(),
+            _ => Rc::default(),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1106,17 +1232,17 @@ impl<'f> Inst<'f> {
 
     // ----- modules -----
 
-    fn mod_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Vec<ModInst> {
+    fn mod_instances(&mut self, ld: &mut Loader<'f>, entry: usize) -> Rc<Vec<ModInst>> {
         let Some(m) = self.mods.get(entry) else {
-            return vec![];
+            return Rc::default();
         };
         match &m.state {
             Slot::Done(v) => return v.clone(),
             Slot::Busy => {
-                return vec![ModInst {
+                return Rc::new(vec![ModInst {
                     outputs: Err("the module's outputs depend on themselves".into()),
                     name: None,
-                }];
+                }]);
             }
             Slot::Todo => {}
         }
@@ -1131,19 +1257,24 @@ impl<'f> Inst<'f> {
             body,
         } = &stmt.kind
         {
-            let target = modules::resolve(ld, self.file, path, &self.span(path_range));
-            self.module_bodies(ld, &target, body, None, &mut out);
+            let path_span = self.span(path_range);
+            let target = modules::resolve(ld, self.file, path, &path_span);
+            self.module_bodies(ld, &target, &path_span, body, None, &mut out);
         }
         if let Some(m) = self.mods.get_mut(entry) {
-            m.state = Slot::Done(out.clone());
+            m.state = Slot::Done(Rc::new(out));
         }
-        out
+        match self.mods.get(entry).map(|m| &m.state) {
+            Some(Slot::Done(v)) => v.clone(),
+            _ => Rc::default(),
+        }
     }
 
     fn module_bodies(
         &mut self,
         ld: &mut Loader<'f>,
         target: &ModuleTarget,
+        path_span: &Span,
         body: &'f Expr,
         cond: Option<Unknown>,
         out: &mut Vec<ModInst>,
@@ -1152,14 +1283,14 @@ impl<'f> Inst<'f> {
             ExprKind::If { cond: c, body: b } => {
                 let cv = self.eval(ld, c);
                 match cv.v {
-                    V::Bool(true) => self.module_bodies(ld, target, b, cond, out),
+                    V::Bool(true) => self.module_bodies(ld, target, path_span, b, cond, out),
                     V::Bool(false) => {}
                     _ => {
                         let why = Unknown::new(format!(
                             "module condition is unknown: {}",
                             cv.unknown_reason().unwrap_or("not a bool")
                         ));
-                        self.module_bodies(ld, target, b, Some(why), out);
+                        self.module_bodies(ld, target, path_span, b, Some(why), out);
                     }
                 }
             }
@@ -1173,7 +1304,7 @@ impl<'f> Inst<'f> {
                     for (i, it) in items.into_iter().enumerate() {
                         let span = self.span(&body.range);
                         let n = self.bind(item, index, it, i, &span);
-                        self.module_bodies(ld, target, b, cond.clone(), out);
+                        self.module_bodies(ld, target, path_span, b, cond.clone(), out);
                         self.locals.truncate(n);
                     }
                 }
@@ -1183,7 +1314,7 @@ impl<'f> Inst<'f> {
                 let name = v.get("name").cloned();
                 let outputs = match target {
                     ModuleTarget::NotFollowed(reason) => Err(reason.clone()),
-                    ModuleTarget::File(f) => self.run_module(ld, *f, &v, cond),
+                    ModuleTarget::File(f) => self.run_module(ld, *f, &v, path_span, cond),
                 };
                 out.push(ModInst { outputs, name });
             }
@@ -1195,6 +1326,7 @@ impl<'f> Inst<'f> {
         ld: &mut Loader<'f>,
         child: FileId,
         body: &SVal,
+        path_span: &Span,
         cond: Option<Unknown>,
     ) -> Result<HashMap<String, SVal>, String> {
         let display = ld.sources.get(child).display.clone();
@@ -1202,11 +1334,12 @@ impl<'f> Inst<'f> {
             let mut chain: Vec<String> = ld
                 .stack
                 .iter()
+                .chain([&self.file, &child])
                 .map(|f| ld.sources.get(*f).display.clone())
                 .collect();
-            chain.push(display.clone());
+            chain.dedup();
             ld.note(
-                &body.span,
+                path_span,
                 format!("module cycle: {}", chain.join(" → ")),
                 "this module includes itself",
                 Some("Bicep rejects module cycles; break the cycle"),
@@ -1215,7 +1348,7 @@ impl<'f> Inst<'f> {
         }
         if ld.stack.len() >= MAX_MODULE_DEPTH {
             ld.note(
-                &body.span,
+                path_span,
                 format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not followed"),
                 "module not followed",
                 None,
@@ -1437,6 +1570,24 @@ impl<'f> Inst<'f> {
     }
 }
 
+/// Number of nodes in a value, or `None` past `max` (iterative).
+fn node_count(v: &SVal, max: usize) -> Option<usize> {
+    let mut n = 0usize;
+    let mut todo = vec![v];
+    while let Some(x) = todo.pop() {
+        n += 1;
+        if n > max {
+            return None;
+        }
+        match &x.v {
+            V::Arr(a) => todo.extend(a.iter()),
+            V::Obj(o) => todo.extend(o.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    Some(n)
+}
+
 /// `@allowed([...])` values as written (`'a'`, `1`).
 fn allowed_values(st: &Stmt) -> Vec<String> {
     let mut out = Vec::new();
@@ -1548,14 +1699,22 @@ fn step_into(base: SVal, key: &SVal, span: Span) -> SVal {
             }
             None => SVal::error("invalid index into a deployed value", span),
         },
+        // Parts of a computed value share its span: the access is more precise.
         (V::Obj(_), V::Str(k)) => match base.get(k) {
+            Some(v) if v.span == base.span => SVal::new(v.v.clone(), span),
             Some(v) => v.clone(),
             None => SVal::error(format!("the object has no property `{k}`"), span),
         },
         (V::Arr(a), V::Int(i)) => usize::try_from(*i)
             .ok()
             .and_then(|i| a.get(i))
-            .cloned()
+            .map(|v| {
+                if v.span == base.span {
+                    SVal::new(v.v.clone(), span.clone())
+                } else {
+                    v.clone()
+                }
+            })
             .unwrap_or_else(|| {
                 SVal::error(
                     format!("index {i} is out of range (array of length {})", a.len()),
@@ -1688,7 +1847,7 @@ fn walk(
             w(callee, scope);
             args.iter().for_each(|a| w(a, scope));
         }
-        ExprKind::Not(x) | ExprKind::Neg(x) => w(x, scope),
+        ExprKind::Not(x) | ExprKind::Neg(x) | ExprKind::Paren(x) => w(x, scope),
         ExprKind::Binary { left, right, .. } => {
             w(left, scope);
             w(right, scope);

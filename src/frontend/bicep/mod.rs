@@ -71,7 +71,7 @@ pub fn evaluate(
             findings.push(
                 Finding::new(
                     Code::AEL000,
-                    format!("{}: {}", sources.get(f).display, e.message),
+                    e.message.clone(),
                     Span::new(f, e.range.clone()),
                     "the Bicep compiler rejects this",
                 )
@@ -94,6 +94,7 @@ pub fn evaluate(
                 let want = modules::target_path(&sources.get(*f).path, path);
                 if let Some(t) = sources.find(&want)
                     && t != *f
+                    && modules::inside_root(&want, &opts.root)
                 {
                     used_as_module.insert(t);
                     edges.entry(*f).or_default().push(t);

@@ -32,14 +32,20 @@ pub fn target_path(from: &Path, rel: &str) -> PathBuf {
 /// cannot be followed.
 pub fn resolve(ld: &mut Loader, from: FileId, rel: &str, span: &Span) -> ModuleTarget {
     if is_remote(rel) {
-        let msg =
-            format!("module `{rel}` is in a registry and is not fetched: its outputs are unknown");
-        ld.note(
-            span,
-            msg,
-            "registry module not fetched",
-            Some("vendor the module into the repository with a relative path to have it analysed"),
+        let kind = if rel.to_ascii_lowercase().starts_with("ts") {
+            "a template spec"
+        } else {
+            "in a registry"
+        };
+        let msg = format!(
+            "module `{rel}` is {kind} and is not fetched: what it deploys is not analysed and its outputs are unknown"
         );
+        // Only modules that may deploy part of the egress path get a note;
+        // the outputs of any other are unknown with the module named.
+        if network_related(rel) {
+            let help = "vendor the module with a relative path to have it analysed";
+            ld.note(span, msg, "registry module not fetched", Some(help));
+        }
         return ModuleTarget::NotFollowed(format!(
             "the outputs of registry module `{rel}` are not fetched"
         ));
@@ -99,6 +105,32 @@ pub fn inside_root(p: &Path, root: &Path) -> bool {
     let p = abs(p);
     let p = std::fs::canonicalize(&p).unwrap_or(p);
     p.starts_with(&root)
+}
+
+/// Whether a registry or template-spec reference looks like it deploys
+/// networking or a cluster (AVM names such as `avm/res/network/...`,
+/// `avm/res/container-service/managed-cluster`, or a custom alias).
+pub fn network_related(reference: &str) -> bool {
+    let r = reference.to_ascii_lowercase();
+    [
+        "virtual-network",
+        "network-security-group",
+        "route-table",
+        "firewall",
+        "managed-cluster",
+        "kubernetes",
+        "ip-group",
+        "hub-networking",
+        "vnet",
+        "subnet",
+        "nsg",
+        "route",
+        "egress",
+        "aks",
+        "spoke",
+    ]
+    .iter()
+    .any(|k| r.contains(k))
 }
 
 /// Resource types this tool maps into the network model (so a loop over

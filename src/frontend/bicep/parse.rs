@@ -17,11 +17,13 @@
 //!   object it becomes `_: x`, inside an array three spaces, and the offsets
 //!   are remembered;
 //! - `extension name` lines (the successor of `provider`) are blanked: they
-//!   declare no value this tool reads.
+//!   declare no value this tool reads;
+//! - the type of a typed variable (`var x string[] = ...`) is blanked.
 
 use super::syntax::*;
 use std::collections::HashSet;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
+use std::time::{Duration, Instant};
 use tree_sitter::{Node, Parser};
 
 /// The text handed to tree-sitter and what the rewrite changed.
@@ -123,6 +125,9 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
                     continue;
                 }
             }
+            if let Some(end) = keyword_at(b, i, b"var") {
+                blank_var_type(b, &mut out, end);
+            }
             if bicepparam && keyword_at(b, i, b"param").is_some() {
                 out[i..i + 5].copy_from_slice(b"var  ");
                 params.insert(i);
@@ -172,6 +177,33 @@ pub fn prepare(src: &str, bicepparam: bool) -> Prepared {
     }
 }
 
+/// Typed variables (`var x string[] = ...`, Bicep 0.30) are not in the
+/// grammar: blank the type, which no value depends on. Only a type written
+/// on the `var` line is handled.
+fn blank_var_type(b: &[u8], out: &mut [u8], mut j: usize) {
+    while j < b.len() && matches!(b[j], b' ' | b'\t') {
+        j += 1;
+    }
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    let type_start = j;
+    let eol = b[j..]
+        .iter()
+        .position(|&x| x == b'\n')
+        .map_or(b.len(), |p| j + p);
+    let Some(eq) = b[j..eol].iter().position(|&x| x == b'=').map(|p| j + p) else {
+        return;
+    };
+    if b[type_start..eq].iter().any(|x| !x.is_ascii_whitespace()) {
+        for o in &mut out[type_start..eq] {
+            if !o.is_ascii_whitespace() {
+                *o = b' ';
+            }
+        }
+    }
+}
+
 /// `Some(end)` when `kw` starts at `i` as a whole word followed by a space.
 fn keyword_at(b: &[u8], i: usize, kw: &[u8]) -> Option<usize> {
     let end = i + kw.len();
@@ -194,9 +226,33 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         });
         return file;
     }
-    let Some(tree) = parser.parse(&prepared.text, None) else {
+    if let Some(nul) = src.find('\0') {
         file.errors.push(SyntaxError {
-            message: "the Bicep parser gave up on this file".into(),
+            message: "not a text file (NUL byte)".into(),
+            range: nul..nul + 1,
+        });
+        return file;
+    }
+    // tree-sitter's error recovery can be slow on garbage: bound it in time
+    // (2 s, plus 1 s per MB) and report a file that needs more.
+    let started = Instant::now();
+    let budget = Duration::from_secs(2) + Duration::from_millis(src.len() as u64 / 1000);
+    let mut progress = |_: &tree_sitter::ParseState| {
+        if started.elapsed() > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let bytes = prepared.text.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |i, _| bytes.get(i..).unwrap_or(&[]),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)),
+    );
+    let Some(tree) = tree else {
+        file.errors.push(SyntaxError {
+            message: "the file is too irregular to parse in reasonable time".into(),
             range: 0..0,
         });
         return file;
@@ -245,6 +301,21 @@ pub fn parse(src: &str, bicepparam: bool, max_depth: usize) -> File {
         file.errors.extend(cx.errors.into_iter().take(1));
     }
     file
+}
+
+/// The parenthesized expression or array at the start of a postfix chain.
+fn leftmost_root(n: Node) -> Option<Node> {
+    let mut cur = n;
+    for _ in 0..10_000 {
+        match cur.kind() {
+            "parenthesized_expression" | "array" => return Some(cur),
+            "member_expression" | "subscript_expression" | "resource_expression" => {
+                cur = cur.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The first ERROR or MISSING node, in document order (iterative walk).
@@ -503,16 +574,48 @@ impl<'a> Conv<'a> {
                 ExprKind::Ident(self.text(range.clone()).to_string())
             }
             "array" => {
+                let kids: Vec<Node> = kids
+                    .into_iter()
+                    .filter(|k| k.kind() != "decorators")
+                    .collect();
                 let mut els = Vec::new();
-                for k in kids {
-                    if k.kind() == "decorators" {
-                        continue;
-                    }
+                let mut i = 0;
+                while let Some(&k) = kids.get(i) {
                     let spread = self.prep.spreads.contains(&k.start_byte());
-                    els.push(Element {
-                        spread,
-                        value: self.expr(k, d),
-                    });
+                    let mut value = self.expr(k, d);
+                    let mut end = k.end_byte();
+                    i += 1;
+                    // Inside arrays the grammar splits `f(x)`, `f().y` and
+                    // `a[0]` into two elements (`f` and `(x)`, `a` and
+                    // `[0]`); elements are never adjacent in valid Bicep, so
+                    // glue them back.
+                    while let Some(&next) = kids.get(i)
+                        && next.start_byte() == end
+                        && let Some(root) = leftmost_root(next)
+                        && root.start_byte() == end
+                    {
+                        let glued = if root.kind() == "array" {
+                            let inner = named(root);
+                            let [idx] = inner.as_slice() else { break };
+                            let index = self.expr(*idx, d);
+                            Expr {
+                                range: value.range.start..root.end_byte(),
+                                kind: ExprKind::Index {
+                                    obj: Box::new(value.clone()),
+                                    index: Box::new(index),
+                                },
+                            }
+                        } else if matches!(value.kind, ExprKind::Ident(_) | ExprKind::Member { .. })
+                        {
+                            self.call_on(value.clone(), root, d)
+                        } else {
+                            break;
+                        };
+                        value = self.with_root(next, root.id(), &glued, d);
+                        end = next.end_byte();
+                        i += 1;
+                    }
+                    els.push(Element { spread, value });
                 }
                 ExprKind::Array(els)
             }
@@ -552,26 +655,42 @@ impl<'a> Conv<'a> {
                 }
                 ExprKind::Object(props)
             }
+            // The grammar gives `.x`, `[i]` and `::c` the lowest precedence,
+            // so `!a.b` arrives as `(!a).b` and `1 + a.b` as `(1 + a).b`:
+            // `postfix` moves the access back onto the operand it belongs to.
             "member_expression" => match (field("object"), field("property")) {
-                (Some(o), Some(p)) => ExprKind::Member {
-                    obj: Box::new(self.expr(o, d)),
-                    name: self.text(p.byte_range()).to_string(),
-                    name_range: p.byte_range(),
-                },
+                (Some(o), Some(p)) => {
+                    let obj = self.expr(o, d);
+                    let name = self.text(p.byte_range()).to_string();
+                    let name_range = p.byte_range();
+                    return postfix(obj, range.end, &mut |obj| ExprKind::Member {
+                        obj: Box::new(obj),
+                        name: name.clone(),
+                        name_range: name_range.clone(),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "subscript_expression" => match (field("object"), field("index")) {
-                (Some(o), Some(i)) => ExprKind::Index {
-                    obj: Box::new(self.expr(o, d)),
-                    index: Box::new(self.expr(i, d)),
-                },
+                (Some(o), Some(i)) => {
+                    let obj = self.expr(o, d);
+                    let index = self.expr(i, d);
+                    return postfix(obj, range.end, &mut |obj| ExprKind::Index {
+                        obj: Box::new(obj),
+                        index: Box::new(index.clone()),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "resource_expression" => match (field("object"), field("resource")) {
-                (Some(o), Some(r)) => ExprKind::ChildAccess {
-                    obj: Box::new(self.expr(o, d)),
-                    name: self.text(r.byte_range()).to_string(),
-                },
+                (Some(o), Some(r)) => {
+                    let obj = self.expr(o, d);
+                    let name = self.text(r.byte_range()).to_string();
+                    return postfix(obj, range.end, &mut |obj| ExprKind::ChildAccess {
+                        obj: Box::new(obj),
+                        name: name.clone(),
+                    });
+                }
                 _ => ExprKind::Unsupported(String::new()),
             },
             "call_expression" => {
@@ -615,9 +734,10 @@ impl<'a> Conv<'a> {
             }
             "parenthesized_expression" => {
                 if kids.len() == 1 {
-                    return self.expr(kids[0], d);
+                    ExprKind::Paren(Box::new(self.expr(kids[0], d)))
+                } else {
+                    ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect())
                 }
-                ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect())
             }
             "unary_expression" => {
                 let op = field("operator").map(|o| o.kind()).unwrap_or("");
@@ -703,6 +823,93 @@ impl<'a> Conv<'a> {
             _ => ExprKind::Unsupported(self.text(range.clone()).chars().take(60).collect()),
         };
         Expr { kind, range }
+    }
+
+    /// A converted callee + `(args)` as one call expression.
+    fn call_on(&mut self, callee: Expr, paren: Node, d: usize) -> Expr {
+        let args: Vec<Expr> = named(paren).into_iter().map(|a| self.expr(a, d)).collect();
+        let range = callee.range.start..paren.end_byte();
+        let kind = match callee.kind {
+            ExprKind::Ident(name) => ExprKind::Call {
+                ns: None,
+                name,
+                name_range: callee.range.clone(),
+                args,
+            },
+            ExprKind::Member {
+                obj,
+                name,
+                name_range,
+            } if matches!(&obj.kind, ExprKind::Ident(ns) if ns == "sys" || ns == "az") => {
+                let ns = match obj.kind {
+                    ExprKind::Ident(ns) => ns,
+                    _ => String::new(),
+                };
+                ExprKind::Call {
+                    ns: Some(ns),
+                    name,
+                    name_range,
+                    args,
+                }
+            }
+            other => ExprKind::CallExpr {
+                callee: Box::new(Expr {
+                    kind: other,
+                    range: callee.range,
+                }),
+                args,
+            },
+        };
+        Expr { kind, range }
+    }
+
+    /// Convert `n`, with its descendant `root` replaced by `replacement`
+    /// (the node's range grows to cover the replacement).
+    fn with_root(&mut self, n: Node, root: usize, replacement: &Expr, d: usize) -> Expr {
+        if n.id() == root || d > self.max_depth {
+            return replacement.clone();
+        }
+        let Some(obj) = n.child_by_field_name("object") else {
+            return self.expr(n, d);
+        };
+        let base = self.with_root(obj, root, replacement, d + 1);
+        let end = n.end_byte();
+        let field = |f: &str| n.child_by_field_name(f);
+        match n.kind() {
+            "member_expression" => {
+                let Some(p) = field("property") else {
+                    return base;
+                };
+                let name = self.text(p.byte_range()).to_string();
+                let name_range = p.byte_range();
+                postfix(base, end, &mut |obj| ExprKind::Member {
+                    obj: Box::new(obj),
+                    name: name.clone(),
+                    name_range: name_range.clone(),
+                })
+            }
+            "subscript_expression" => {
+                let Some(i) = field("index") else {
+                    return base;
+                };
+                let index = self.expr(i, d);
+                postfix(base, end, &mut |obj| ExprKind::Index {
+                    obj: Box::new(obj),
+                    index: Box::new(index.clone()),
+                })
+            }
+            "resource_expression" => {
+                let Some(r) = field("resource") else {
+                    return base;
+                };
+                let name = self.text(r.byte_range()).to_string();
+                postfix(base, end, &mut |obj| ExprKind::ChildAccess {
+                    obj: Box::new(obj),
+                    name: name.clone(),
+                })
+            }
+            _ => base,
+        }
     }
 
     fn for_expr(&mut self, n: Node, d: usize) -> ExprKind {
@@ -801,6 +1008,36 @@ impl<'a> Conv<'a> {
         }
         parts
     }
+}
+
+/// Apply a postfix access (ending at `end`) to the operand it binds to: the
+/// rightmost operand of a unary, binary, ternary or lambda expression that
+/// the grammar wrongly put underneath it. Bounded by the expression's depth.
+fn postfix(obj: Expr, end: usize, make: &mut dyn FnMut(Expr) -> ExprKind) -> Expr {
+    let range = obj.range.start..end.max(obj.range.end);
+    let kind = match obj.kind {
+        ExprKind::Not(x) => ExprKind::Not(Box::new(postfix(*x, end, make))),
+        ExprKind::Neg(x) => ExprKind::Neg(Box::new(postfix(*x, end, make))),
+        ExprKind::Binary { op, left, right } => ExprKind::Binary {
+            op,
+            left,
+            right: Box::new(postfix(*right, end, make)),
+        },
+        ExprKind::Ternary { cond, then, other } => ExprKind::Ternary {
+            cond,
+            then,
+            other: Box::new(postfix(*other, end, make)),
+        },
+        ExprKind::Lambda { params, body } => ExprKind::Lambda {
+            params,
+            body: Box::new(postfix(*body, end, make)),
+        },
+        kind => make(Expr {
+            kind,
+            range: obj.range,
+        }),
+    };
+    Expr { kind, range }
 }
 
 /// Every `\x` escape of a run of text.
@@ -989,5 +1226,92 @@ mod tests {
         assert!(!f.errors.is_empty());
         let f = parse(&"(".repeat(50_000), false, 128);
         assert!(!f.errors.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod precedence_tests {
+    use super::*;
+
+    /// A compact rendering of an expression tree.
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Ident(n) => n.clone(),
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Member { obj, name, .. } => format!("{}.{name}", show(obj)),
+            ExprKind::Index { obj, index } => format!("{}[{}]", show(obj), show(index)),
+            ExprKind::Not(x) => format!("!({})", show(x)),
+            ExprKind::Neg(x) => format!("-({})", show(x)),
+            ExprKind::Paren(x) => format!("({})", show(x)),
+            ExprKind::Binary { left, right, .. } => format!("[{} op {}]", show(left), show(right)),
+            ExprKind::Ternary { cond, then, other } => {
+                format!("[{} ? {} : {}]", show(cond), show(then), show(other))
+            }
+            ExprKind::Lambda { params, body } => format!("{} => {}", params.join(","), show(body)),
+            ExprKind::Call { name, args, .. } => format!(
+                "{name}({})",
+                args.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+            k => format!("{k:?}"),
+        }
+    }
+
+    #[test]
+    fn member_access_binds_tightest() {
+        let cases = [
+            ("!s.aks", "!(s.aks)"),
+            ("-a.b[0]", "-(a.b[0])"),
+            ("1 + a.b", "[1 op a.b]"),
+            ("a.x == b.c", "[a.x op b.c]"),
+            ("x ? y : z.w", "[x ? y : z.w]"),
+            ("(a + b).c", "([a op b]).c"),
+            ("!a.b && c.d", "[!(a.b) op c.d]"),
+            ("filter(xs, x => x.on)", "filter(xs, x => x.on)"),
+        ];
+        for (src, want) in cases {
+            let f = parse(&format!("var v = {src}\n"), false, 128);
+            assert_eq!(f.errors, vec![], "{src}");
+            let StmtKind::Var { value } = &f.stmts[0].kind else {
+                panic!()
+            };
+            assert_eq!(show(value), want, "{src}");
+            assert_eq!(value.range, 8..8 + src.len(), "{src}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod array_call_tests {
+    use super::*;
+
+    #[test]
+    fn calls_inside_arrays_stay_calls() {
+        let src = "var b = 'x'\nvar a = [\n  resourceGroup().id\n  resourceId('a', b)\n  sys.concat('x').y[0]\n  b\n]\n";
+        let f = parse(src, false, 128);
+        assert_eq!(f.errors, vec![]);
+        let StmtKind::Var { value } = &f.stmts[1].kind else {
+            panic!()
+        };
+        let ExprKind::Array(els) = &value.kind else {
+            panic!("{value:?}")
+        };
+        let texts: Vec<&str> = els.iter().map(|e| &src[e.value.range.clone()]).collect();
+        assert_eq!(
+            texts,
+            [
+                "resourceGroup().id",
+                "resourceId('a', b)",
+                "sys.concat('x').y[0]",
+                "b"
+            ]
+        );
+        assert!(
+            matches!(&els[0].value.kind, ExprKind::Member { obj, name, .. }
+            if name == "id" && matches!(&obj.kind, ExprKind::Call { name, args, .. } if name == "resourceGroup" && args.is_empty()))
+        );
+        assert!(
+            matches!(&els[1].value.kind, ExprKind::Call { name, args, .. } if name == "resourceId" && args.len() == 2)
+        );
+        assert!(matches!(&els[2].value.kind, ExprKind::Index { .. }));
     }
 }

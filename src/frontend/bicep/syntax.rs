@@ -73,6 +73,8 @@ pub enum ExprKind {
         callee: Box<Expr>,
         args: Vec<Expr>,
     },
+    /// `(x)`: kept so that precedence repairs do not reach inside it.
+    Paren(Box<Expr>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Binary {

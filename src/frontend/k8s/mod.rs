@@ -22,9 +22,10 @@
 
 use crate::finding::{Code, Finding};
 use crate::model::{Decl, Model, PublicInbound};
-use crate::source::{FileId, Sources, Span, Spanned};
+use crate::source::{FileId, Sources, Span, Spanned, normalize};
 use serde_yaml::Value;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// The annotation that makes an Azure load balancer internal.
 pub const INTERNAL_ANNOTATION: &str = "service.beta.kubernetes.io/azure-load-balancer-internal";
@@ -34,31 +35,83 @@ const MAX_DEPTH: usize = 64;
 
 /// Read every file; never fails, never panics on input.
 pub fn load(sources: &Sources, files: &[FileId]) -> Model {
-    let mut model = Model::default();
+    let mut r = Reader::default();
     for &file in files {
-        load_file(sources, file, &mut model);
+        load_file(sources, file, &mut r);
     }
+    let Reader {
+        mut model,
+        found,
+        overrides,
+    } = r;
+    model.public_inbound = found
+        .into_iter()
+        .filter(|(key, _)| !overrides.iter().any(|o| o.overrides(key)))
+        .map(|(_, p)| p)
+        .collect();
     model
 }
 
-fn load_file(sources: &Sources, file: FileId, model: &mut Model) {
+/// What a scan collects: public load balancers with the key another file can
+/// override them by, and the overrides seen. A Service found public in one
+/// file and made internal (or another type) by a kustomize patch or an
+/// environment's Helm values in another is not reported: the tool cannot tell
+/// which wins, and never raises a false alarm.
+#[derive(Default)]
+struct Reader {
+    model: Model,
+    found: Vec<(Key, PublicInbound)>,
+    overrides: Vec<Key>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Key {
+    /// A Service by name, from the file it is in.
+    Service { file: FileId, name: String },
+    /// A Helm values path (`controller.service.type`; `owner.*` for every
+    /// flattened type of a map), from the folder of the file.
+    Value { dir: PathBuf, path: String },
+}
+
+impl Key {
+    /// Whether this override, seen somewhere, cancels `found`.
+    fn overrides(&self, found: &Key) -> bool {
+        match (self, found) {
+            (Key::Service { file: a, name: n }, Key::Service { file: b, name: m }) => {
+                a != b && n == m
+            }
+            (Key::Value { dir: d, path: p }, Key::Value { dir: e, path: q }) => {
+                // Same chart folder, or one inside the other (env overrides).
+                let related = d.starts_with(e) || e.starts_with(d);
+                let owner_all = p
+                    .strip_suffix(".*")
+                    .is_some_and(|o| q.rsplit_once('.').is_some_and(|(qo, _)| qo == o));
+                related && (p == q || owner_all)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn load_file(sources: &Sources, file: FileId, r: &mut Reader) {
     let src = sources.get(file);
     let text = src.text.as_str();
     let in_templates = is_helm_template(&src.path);
+    let dir = src.path.parent().map(normalize).unwrap_or_default();
     for doc in documents(text) {
         let body = &text[doc.clone()];
         let templated = body.contains("{{");
         if in_templates && templated {
-            read_template(file, text, doc, model);
+            read_template(file, text, doc, r);
             continue;
         }
         match serde_yaml::from_str::<Value>(body) {
-            Ok(v) => read_document(file, text, doc, &v, model),
+            Ok(v) => read_document(file, &dir, text, doc, &v, r),
             // Go templates outside `templates/` (other chart layouts,
             // kustomize-less generators): read what blanking makes plain.
-            Err(_) if templated => read_template(file, text, doc, model),
+            Err(_) if templated => read_template(file, text, doc, r),
             Err(_) if in_templates => {}
-            Err(e) => model.findings.push(parse_error(file, text, doc, &e)),
+            Err(e) => r.model.findings.push(parse_error(file, text, doc, &e)),
         }
     }
 }
@@ -75,6 +128,11 @@ fn parse_error(file: FileId, text: &str, doc: Range<usize>, e: &serde_yaml::Erro
         .map(|l| doc.start + l.index())
         .unwrap_or(doc.start)
         .min(text.len());
+    // Never split a character, whatever the parser counted.
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     // One character wide, or empty at the end of the file.
     let end = text[at..]
         .chars()
@@ -95,9 +153,10 @@ fn parse_error(file: FileId, text: &str, doc: Range<usize>, e: &serde_yaml::Erro
 /// lines, which always start a document at column 0.
 fn documents(text: &str) -> Vec<Range<usize>> {
     let mut docs = vec![];
-    let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    // A byte-order mark is not content (the parser would see two documents).
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
         let marker = |m: &str| {
             bare.strip_prefix(m)
@@ -127,32 +186,71 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-fn read_document(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &mut Model) {
+fn read_document(
+    file: FileId,
+    dir: &Path,
+    text: &str,
+    doc: Range<usize>,
+    v: &Value,
+    r: &mut Reader,
+) {
     let is_manifest = v.get("apiVersion").is_some() && v.get("kind").is_some();
     if !is_manifest {
-        read_values(file, text, doc, v, model);
+        read_values(file, dir, text, doc, v, r);
         return;
     }
     match str_of(v, "kind") {
-        Some("Service") => {
-            if let Some(p) = service(file, text, doc, v, None) {
-                model.public_inbound.push(p);
-            }
-        }
+        Some("Service") => read_service(file, text, doc, v, None, r),
         // `kubectl get -o yaml` wraps objects in a List.
         Some(k) if k.ends_with("List") => {
             let items = v.get("items").and_then(Value::as_sequence);
-            let balancers = items.into_iter().flatten().filter(|i| {
-                str_of(i, "kind") == Some("Service")
-                    && i.get("spec").and_then(|s| str_of(s, "type")) == Some("LoadBalancer")
-            });
-            for (nth, item) in balancers.enumerate() {
-                if let Some(p) = service(file, text, doc.clone(), item, Some(nth)) {
-                    model.public_inbound.push(p);
-                }
+            let services = items
+                .into_iter()
+                .flatten()
+                .filter(|i| str_of(i, "kind") == Some("Service"));
+            let mut nth = 0;
+            for item in services {
+                let lb = item.get("spec").and_then(|s| str_of(s, "type")) == Some("LoadBalancer");
+                read_service(file, text, doc.clone(), item, Some(nth), r);
+                nth += usize::from(lb);
             }
         }
         _ => {}
+    }
+}
+
+/// A core `v1` Service: public load balancer, or a patch that overrides one.
+fn read_service(
+    file: FileId,
+    text: &str,
+    doc: Range<usize>,
+    v: &Value,
+    in_list: Option<usize>,
+    r: &mut Reader,
+) {
+    // Knative and others also have a `kind: Service`.
+    if str_of(v, "apiVersion") != Some("v1") {
+        return;
+    }
+    let name = v
+        .get("metadata")
+        .and_then(|m| str_of(m, "name"))
+        .unwrap_or("")
+        .to_string();
+    if let Some(p) = service(file, text, doc, v, in_list) {
+        r.found.push((Key::Service { file, name }, p));
+        return;
+    }
+    // A kustomize patch (no ports) that makes a Service internal or changes
+    // its type.
+    let spec = v.get("spec");
+    let is_patch = spec.and_then(|s| s.get("ports")).is_none();
+    let internal = is_internal(v.get("metadata").and_then(|m| m.get("annotations")));
+    let other_type = spec
+        .and_then(|s| str_of(s, "type"))
+        .is_some_and(|t| t != "LoadBalancer");
+    if is_patch && !name.is_empty() && (internal || other_type) {
+        r.overrides.push(Key::Service { file, name });
     }
 }
 
@@ -224,9 +322,15 @@ fn shift(r: Range<usize>, by: usize) -> Range<usize> {
 // ---------------------------------------------------------------------------
 // Helm values
 
-fn read_values(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &mut Model) {
+fn read_values(file: FileId, dir: &Path, text: &str, doc: Range<usize>, v: &Value, r: &mut Reader) {
     let mut found = vec![];
-    walk_values(v, &mut vec![], 0, &mut found);
+    let mut overrides = vec![];
+    walk_values(v, &mut vec![], 0, &mut found, &mut overrides);
+    r.overrides
+        .extend(overrides.into_iter().map(|path| Key::Value {
+            dir: dir.to_path_buf(),
+            path,
+        }));
     let body = &text[doc.clone()];
     for type_path in found {
         let full: Vec<&str> = type_path.iter().map(String::as_str).collect();
@@ -239,7 +343,7 @@ fn read_values(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &m
             let r = shift(r, doc.start);
             Spanned::new(owner.join("."), Span::new(file, r))
         });
-        model.public_inbound.push(PublicInbound {
+        let p = PublicInbound {
             decl: Decl {
                 keys: vec![],
                 name,
@@ -250,39 +354,69 @@ fn read_values(file: FileId, text: &str, doc: Range<usize>, v: &Value, model: &m
             description: format!(
                 "Helm value `{dotted}` asks for a LoadBalancer without the internal annotation"
             ),
-        });
+        };
+        let key = Key::Value {
+            dir: dir.to_path_buf(),
+            path: dotted,
+        };
+        r.found.push((key, p));
     }
 }
 
-/// Collect the key paths of values that ask for a public load balancer:
-/// `<...service>.type` maps and `<...>.serviceType` keys.
-fn walk_values(v: &Value, path: &mut Vec<String>, depth: usize, found: &mut Vec<Vec<String>>) {
+/// Collect the key paths of values that ask for a public load balancer
+/// (`<...service>.type` maps and `<...>.serviceType` keys) into `found`, and
+/// the paths a values file makes internal, disabled or another type into
+/// `overrides` (`owner.*`: every flattened type of that map).
+fn walk_values(
+    v: &Value,
+    path: &mut Vec<String>,
+    depth: usize,
+    found: &mut Vec<Vec<String>>,
+    overrides: &mut Vec<String>,
+) {
     if depth > MAX_DEPTH {
         return;
     }
     let Some(map) = v.as_mapping() else {
         return;
     };
+    let dotted = |extra: &str| {
+        let mut p = path.clone();
+        p.push(extra.to_string());
+        p
+    };
     let here_is_service = path
         .last()
         .is_some_and(|k| k.to_ascii_lowercase().contains("service"));
-    if here_is_service && public_lb_values(v) {
-        let mut p = path.clone();
-        p.push("type".into());
-        found.push(p);
+    if here_is_service {
+        if public_lb_values(v) {
+            found.push(dotted("type"));
+        } else if str_of(v, "type").is_some_and(|t| t != "LoadBalancer")
+            || is_internal(v.get("annotations"))
+            || disabled(Some(v))
+            || disabled(v.get("external"))
+        {
+            overrides.push(dotted("type").join("."));
+        }
     }
     // Charts that flatten the service: `serviceType: LoadBalancer` next to
     // `serviceAnnotations: {...}`.
+    let internal = flat_internal(v);
+    if internal {
+        overrides.push(dotted("*").join("."));
+    }
     for (k, child) in map {
         let Some(k) = k.as_str() else {
             continue;
         };
         let lower = k.to_ascii_lowercase();
-        let flat_type = lower.contains("service") && lower.ends_with("type") && lower != "type";
-        if flat_type && child.as_str() == Some("LoadBalancer") && !flat_internal(v) {
-            let mut p = path.clone();
-            p.push(k.to_string());
-            found.push(p);
+        if !(lower.contains("service") && lower.ends_with("type") && lower != "type") {
+            continue;
+        }
+        match child.as_str() {
+            Some("LoadBalancer") if !internal => found.push(dotted(k)),
+            Some(t) if t != "LoadBalancer" => overrides.push(dotted(k).join(".")),
+            _ => {}
         }
     }
     for (k, child) in map {
@@ -290,9 +424,14 @@ fn walk_values(v: &Value, path: &mut Vec<String>, depth: usize, found: &mut Vec<
             continue;
         };
         path.push(k.to_string());
-        walk_values(child, path, depth + 1, found);
+        walk_values(child, path, depth + 1, found, overrides);
         path.pop();
     }
+}
+
+fn disabled(m: Option<&Value>) -> bool {
+    m.and_then(|m| m.get("enabled"))
+        .is_some_and(|e| matches!(e, Value::Bool(false)))
 }
 
 /// A map with a flattened service type: internal when one of its
@@ -311,10 +450,6 @@ fn flat_internal(map: &Value) -> bool {
 
 /// A values `service` map that makes a public load balancer.
 fn public_lb_values(svc: &Value) -> bool {
-    let disabled = |m: Option<&Value>| {
-        m.and_then(|m| m.get("enabled"))
-            .is_some_and(|e| matches!(e, Value::Bool(false)))
-    };
     str_of(svc, "type") == Some("LoadBalancer")
         && !disabled(Some(svc))
         // ingress-nginx: `external.enabled: false` leaves only the internal one.
@@ -327,7 +462,7 @@ fn public_lb_values(svc: &Value) -> bool {
 
 /// A template document: blank `{{ }}` values and read it if that leaves plain
 /// YAML and no template line could add annotations or change the type.
-fn read_template(file: FileId, text: &str, doc: Range<usize>, model: &mut Model) {
+fn read_template(file: FileId, text: &str, doc: Range<usize>, r: &mut Reader) {
     let body = &text[doc.clone()];
     let mut blanked = String::with_capacity(body.len());
     for line in body.split_inclusive('\n') {
@@ -343,7 +478,7 @@ fn read_template(file: FileId, text: &str, doc: Range<usize>, model: &mut Model)
     let Ok(v) = serde_yaml::from_str::<Value>(&blanked) else {
         return;
     };
-    if v.get("apiVersion").is_none() || str_of(&v, "kind") != Some("Service") {
+    if str_of(&v, "apiVersion") != Some("v1") || str_of(&v, "kind") != Some("Service") {
         return;
     }
     let Some(mut p) = service(
@@ -374,7 +509,16 @@ fn read_template(file: FileId, text: &str, doc: Range<usize>, model: &mut Model)
             n.value = name;
         }
     }
-    model.public_inbound.push(p);
+    let key = Key::Service {
+        file,
+        name: p
+            .decl
+            .name
+            .as_ref()
+            .map(|n| n.value.clone())
+            .unwrap_or_default(),
+    };
+    r.found.push((key, p));
 }
 
 /// `text` with the document replaced by its blanked form (same length).

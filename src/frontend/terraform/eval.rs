@@ -9,7 +9,7 @@
 
 use super::funcs;
 use super::parse::{BRef, ModSrc, ResDecl, block_span, span_of};
-use super::value::{Origin, Unk, V, pending_reason};
+use super::value::{Origin, Unk, V, derived, pending_reason};
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::ResKey;
@@ -20,13 +20,14 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::{Element, Template};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Local bindings: `count`, `each`, dynamic-block iterators, `for` variables.
 pub type Scope = Vec<(String, V)>;
 
 /// Every evaluation step counts against this budget, so no input can keep
 /// the evaluator busy for long.
-const MAX_STEPS: u64 = 4_000_000;
+const MAX_STEPS: u64 = 1_000_000;
 
 pub struct Prog {
     pub mods: Vec<ModSrc>,
@@ -129,6 +130,9 @@ pub struct View<'a> {
     pub unk: Option<&'a serde_json::Value>,
     /// Module path of the resource (for references read from a plan).
     pub mpath: String,
+    /// A nested block written as an attribute (`security_rule = [{...}]`):
+    /// its evaluated object.
+    pub obj: Option<Rc<BTreeMap<String, V>>>,
 }
 
 pub struct Ev<'a> {
@@ -142,6 +146,9 @@ pub struct Ev<'a> {
     steps: u64,
     max_depth: usize,
     max_items: usize,
+    /// The `configuration.root_module` of the plan read alone, to follow
+    /// references through module outputs.
+    pub plan_cfg: Option<&'a serde_json::Value>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -183,6 +190,7 @@ impl<'a> Ev<'a> {
             steps: 0,
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
+            plan_cfg: None,
         }
     }
 
@@ -207,9 +215,11 @@ impl<'a> Ev<'a> {
 
     /// Create the root instance of module `src` with variables from tfvars
     /// files and the command line, in Terraform's precedence order.
-    pub fn add_root(&mut self, src: usize) -> usize {
+    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>) -> usize {
         let mi = self.insts.len();
         self.insts.push(Inst::new(src, String::new()));
+        // Each root module has its own evaluation budget.
+        self.steps = 0;
         let m = &self.prog.mods[src];
         let mut vals: BTreeMap<String, V> = BTreeMap::new();
         // terraform.tfvars < terraform.tfvars.json < *.auto.tfvars(.json) (lexical).
@@ -267,6 +277,8 @@ impl<'a> Ev<'a> {
             };
             vals.insert(k.clone(), v);
         }
+        // A plan records the values Terraform used: they win.
+        vals.extend(planned);
         if let Some(i) = self.insts.get_mut(mi) {
             i.root_vars = vals;
         }
@@ -323,6 +335,16 @@ impl<'a> Ev<'a> {
         }
         self.set_slot(mi, SlotKind::Var, name, Slot::Busy);
         let v = self.var_uncached(mi, name);
+        let m = self.src(mi);
+        let v = match m
+            .vars
+            .get(name)
+            .and_then(|r| m.block(*r))
+            .and_then(|b| b.body.get_attribute("type"))
+        {
+            Some(t) => apply_type(v, &t.value, 0, self.max_items),
+            None => v,
+        };
         self.set_slot(mi, SlotKind::Var, name, Slot::Done(v.clone()));
         v
     }
@@ -654,6 +676,12 @@ impl<'a> Ev<'a> {
         let Some(b) = m.block(d.at) else {
             return V::error("missing block");
         };
+        if d.data && d.rtype == "terraform_remote_state" {
+            return V::unknown_hint(
+                format!("`{addr}` reads another configuration's state, which is not read"),
+                "scan that configuration too, or set the value with --var",
+            );
+        }
         let file = m.file_id(d.at);
         self.set_slot(mi, SlotKind::Res, addr, Slot::Busy);
         let exp = self.expand(mi, file, &b.body, &format!("`{addr}`"));
@@ -665,7 +693,16 @@ impl<'a> Ev<'a> {
                 rtype: d.rtype.clone(),
                 path: String::new(),
             };
-            let o = self.materialise(mi, file, &b.body, scope, origin, 0);
+            let mut o = self.materialise(mi, file, &b.body, scope, origin, 0);
+            // A data source stands for a resource declared elsewhere: its
+            // ARM identity links it across roots and formats.
+            if d.data {
+                if let V::Map(m, Some(org)) = &mut o {
+                    if let Some(k) = data_arm_key(&d.rtype, m) {
+                        org.key = k;
+                    }
+                }
+            }
             objs.push((k.clone(), o));
         }
         let v = match exp.shape {
@@ -803,7 +840,7 @@ impl<'a> Ev<'a> {
             .unwrap_or_default();
         let parent_cond = self.insts.get(mi).and_then(|i| i.condition.clone());
         let span = block_span(file, b);
-        let reason = if !(source.starts_with("./") || source.starts_with("../")) {
+        let reason = if !is_local_source(self.prog, &m.dir, &source) {
             let r = format!(
                 "module `{name}` comes from `{source}`, which is not fetched; its outputs are unknown"
             );
@@ -955,6 +992,12 @@ impl<'a> Ev<'a> {
     /// An attribute of a view: the plan's value when it has one, otherwise
     /// the expression evaluated; the span is the expression's.
     pub fn attr(&mut self, v: &View<'a>, name: &str) -> Option<(V, Span)> {
+        if let Some(o) = &v.obj {
+            return o
+                .get(name)
+                .filter(|x| !matches!(x, V::Null))
+                .map(|x| (x.clone(), v.span.clone()));
+        }
         let written = v.body.and_then(|b| b.get_attribute(name));
         let span = written
             .map(|a| span_of(v.file, a.value.span()))
@@ -971,7 +1014,7 @@ impl<'a> Ev<'a> {
             }
         }
         if v.body.is_none() {
-            return plan_fallback(v, name, span);
+            return plan_fallback(v, name, span, self.plan_cfg);
         }
         let a = written?;
         let val = self.eval(v.mi, &v.scope, &a.value);
@@ -984,6 +1027,42 @@ impl<'a> Ev<'a> {
     /// Nested blocks of a view (dynamic blocks expanded; from the plan when
     /// the view has plan values).
     pub fn blocks(&mut self, v: &View<'a>, name: &str) -> Vec<View<'a>> {
+        // Blocks written as attributes: `security_rule = [{ ... }]`.
+        let as_attr = match (&v.obj, v.body) {
+            (Some(o), _) => o.get(name).map(|x| (x.clone(), v.span.clone())),
+            (None, Some(b)) if v.plan.is_none() => b.get_attribute(name).map(|a| {
+                (
+                    self.eval(v.mi, &v.scope, &a.value),
+                    span_of(v.file, a.value.span()),
+                )
+            }),
+            _ => None,
+        };
+        if let Some((val, span)) = as_attr {
+            let items = match val {
+                V::List(l) => l,
+                m @ V::Map(..) => vec![m],
+                _ => vec![],
+            };
+            return items
+                .into_iter()
+                .filter_map(|x| match x {
+                    V::Map(m, _) => Some(View {
+                        mi: v.mi,
+                        file: v.file,
+                        body: None,
+                        span: span.clone(),
+                        scope: v.scope.clone(),
+                        plan: None,
+                        cfg: None,
+                        unk: None,
+                        mpath: v.mpath.clone(),
+                        obj: Some(Rc::new(m)),
+                    }),
+                    _ => None,
+                })
+                .collect();
+        }
         let tf: Vec<(&'a Body, Span, Scope)> = match v.body {
             Some(b) => self.nested(v.mi, v.file, b, &v.scope, name),
             None => vec![],
@@ -1007,6 +1086,7 @@ impl<'a> Ev<'a> {
                         cfg: nth(v.cfg, i),
                         unk: nth(v.unk, i),
                         mpath: v.mpath.clone(),
+                        obj: None,
                     }
                 })
                 .collect();
@@ -1022,6 +1102,7 @@ impl<'a> Ev<'a> {
                 cfg: None,
                 unk: None,
                 mpath: v.mpath.clone(),
+                obj: None,
             })
             .collect()
     }
@@ -1091,7 +1172,10 @@ impl<'a> Ev<'a> {
                         if t == f {
                             t
                         } else if cond.is_pending() {
-                            V::unknown(format!("condition is unknown: {}", pending_reason(&cond)))
+                            derived(
+                                &cond,
+                                format!("condition is unknown: {}", pending_reason(&cond)),
+                            )
                         } else {
                             V::error("condition is not a bool")
                         }
@@ -1335,6 +1419,10 @@ impl<'a> Ev<'a> {
                 }
             }
         }
+        if self.steps > MAX_STEPS {
+            // Drop the partial result: it is not the value.
+            return V::unknown("evaluation step budget exhausted");
+        }
         if f.key_expr.is_some() {
             V::map(map)
         } else {
@@ -1505,6 +1593,20 @@ fn loose_eq(a: &V, b: &V) -> bool {
 fn get_attr(v: V, name: &str) -> V {
     match v {
         V::Map(mut m, origin) => match m.remove(name) {
+            // An unknown name of a resource is still that resource's name:
+            // `virtual_network_name = azurerm_virtual_network.x.name` links.
+            Some(V::Unknown(_)) if name == "name" && origin.is_some() => match origin {
+                Some(o) => V::Ref {
+                    key: o.key,
+                    rtype: o.rtype,
+                    path: if o.path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{}.{name}", o.path)
+                    },
+                },
+                None => V::error("unreachable"),
+            },
             Some(x) => x,
             None => match origin {
                 Some(o) => V::Ref {
@@ -1534,7 +1636,7 @@ fn index(v: V, k: &V) -> V {
         if v.is_pending() {
             return v;
         }
-        return V::unknown(format!("index is unknown: {}", pending_reason(k)));
+        return derived(k, format!("index is unknown: {}", pending_reason(k)));
     }
     match v {
         V::List(mut l) => match k.as_num() {
@@ -1621,7 +1723,12 @@ pub fn const_value(e: &Expression, depth: usize, max: usize) -> V {
 
 /// A plan value that is null: a reference in the configuration (kept as a
 /// link to the referenced resource), or a value known only after apply.
-fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
+fn plan_fallback(
+    v: &View<'_>,
+    name: &str,
+    span: Span,
+    cfg_root: Option<&serde_json::Value>,
+) -> Option<(V, Span)> {
     if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
         if let Some(c) = e.get("constant_value") {
             if !c.is_null() {
@@ -1634,7 +1741,7 @@ fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
             .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
             .unwrap_or_default();
         if let Some(first) = refs.first() {
-            return Some((reference_value(&v.mpath, first), span));
+            return Some((reference_value(&v.mpath, first, cfg_root, 0), span));
         }
     }
     if v.unk.and_then(|u| u.get(name)).and_then(|x| x.as_bool()) == Some(true) {
@@ -1647,8 +1754,18 @@ fn plan_fallback(v: &View<'_>, name: &str, span: Span) -> Option<(V, Span)> {
 }
 
 /// `azurerm_subnet.nodes["a"].id` from a plan's `references` list.
-pub fn reference_value(mpath: &str, r: &str) -> V {
+pub fn reference_value(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+) -> V {
     let head = r.split(['.', '[']).next().unwrap_or("");
+    if head == "module" && depth < 16 {
+        if let Some(v) = through_module_output(mpath, r, cfg_root, depth) {
+            return v;
+        }
+    }
     match head {
         "var" | "local" | "module" | "each" | "count" | "path" | "terraform" => {
             return V::unknown(format!("`{r}` is not resolved in the plan"));
@@ -1705,4 +1822,158 @@ pub fn reference_value(mpath: &str, r: &str) -> V {
         rtype,
         path: path.to_string(),
     }
+}
+
+/// Convert a variable's value to its declared type the way Terraform does
+/// where it matters for evaluation: missing `optional(...)` object
+/// attributes become null (or their default), numbers and strings convert.
+pub fn apply_type(v: V, t: &Expression, depth: usize, max: usize) -> V {
+    if depth > 32 || v.is_pending() || matches!(v, V::Null) {
+        return v;
+    }
+    match t {
+        Expression::Variable(n) => match (n.as_str(), &v) {
+            ("string", V::Num(_) | V::Bool(_)) => v.as_string().map(V::Str).unwrap_or(v),
+            ("number", V::Str(s)) => s.trim().parse::<f64>().map(V::Num).unwrap_or(v),
+            ("bool", V::Str(_)) => v.as_bool().map(V::Bool).unwrap_or(v),
+            _ => v,
+        },
+        Expression::FuncCall(f) => {
+            let args: Vec<&Expression> = f.args.iter().collect();
+            let Some(inner) = args.first() else { return v };
+            match (f.name.name.as_str(), v) {
+                ("optional", v) => apply_type(v, inner, depth + 1, max),
+                ("list" | "set", V::List(l)) => V::List(
+                    l.into_iter()
+                        .map(|x| apply_type(x, inner, depth + 1, max))
+                        .collect(),
+                ),
+                ("map", V::Map(m, o)) => V::Map(
+                    m.into_iter()
+                        .map(|(k, x)| (k, apply_type(x, inner, depth + 1, max)))
+                        .collect(),
+                    o,
+                ),
+                ("object", V::Map(mut m, o)) => {
+                    if let Expression::Object(spec) = inner {
+                        for (k, te) in spec.iter() {
+                            let key = match k {
+                                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                                hcl_edit::expr::ObjectKey::Expression(x) => {
+                                    match const_value(x, 0, max).as_string() {
+                                        Some(s) => s,
+                                        None => continue,
+                                    }
+                                }
+                            };
+                            let te = te.expr();
+                            let cur = m.remove(&key).unwrap_or(V::Null);
+                            let cur = match (&cur, te) {
+                                // `optional(type, default)`.
+                                (V::Null, Expression::FuncCall(of))
+                                    if of.name.name.as_str() == "optional" =>
+                                {
+                                    match of.args.iter().nth(1) {
+                                        Some(d) => const_value(d, 0, max),
+                                        None => V::Null,
+                                    }
+                                }
+                                _ => cur,
+                            };
+                            m.insert(key, apply_type(cur, te, depth + 1, max));
+                        }
+                    }
+                    V::Map(m, o)
+                }
+                ("tuple", V::List(l)) => match inner {
+                    Expression::Array(ts) => V::List(
+                        l.into_iter()
+                            .zip(ts.iter().chain(std::iter::repeat(*inner)))
+                            .map(|(x, te)| apply_type(x, te, depth + 1, max))
+                            .collect(),
+                    ),
+                    _ => V::List(l),
+                },
+                (_, v) => v,
+            }
+        }
+        _ => v,
+    }
+}
+
+/// ARM key of a data source from its lookup arguments.
+fn data_arm_key(rtype: &str, m: &BTreeMap<String, V>) -> Option<ResKey> {
+    let name = m.get("name").and_then(V::as_string)?;
+    let t = match rtype {
+        "azurerm_subnet" => {
+            let vnet = m.get("virtual_network_name").and_then(V::as_string)?;
+            return Some(ResKey::arm(
+                "Microsoft.Network/virtualNetworks/subnets",
+                &[&vnet, &name],
+            ));
+        }
+        "azurerm_virtual_network" => "Microsoft.Network/virtualNetworks",
+        "azurerm_firewall" => "Microsoft.Network/azureFirewalls",
+        "azurerm_firewall_policy" => "Microsoft.Network/firewallPolicies",
+        "azurerm_route_table" => "Microsoft.Network/routeTables",
+        "azurerm_network_security_group" => "Microsoft.Network/networkSecurityGroups",
+        "azurerm_kubernetes_cluster" => "Microsoft.ContainerService/managedClusters",
+        "azurerm_ip_group" => "Microsoft.Network/ipGroups",
+        _ => return None,
+    };
+    Some(ResKey::arm(t, &[&name]))
+}
+
+/// `module.net.subnet_id` in a plan: the output's own reference, inside the
+/// module (modules without `count`/`for_each` only).
+fn through_module_output(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+) -> Option<V> {
+    let mut parts = r.split('.');
+    let _ = parts.next();
+    let call = parts.next()?;
+    let out = parts.next()?;
+    if call.contains('[') {
+        return None;
+    }
+    let mut m = cfg_root?;
+    for seg in mpath.split("module.").filter(|s| !s.is_empty()) {
+        let name = seg.trim_end_matches('.');
+        m = m.get("module_calls")?.get(name)?.get("module")?;
+    }
+    let expr = m
+        .get("module_calls")?
+        .get(call)?
+        .get("module")?
+        .get("outputs")?
+        .get(out)?
+        .get("expression")?;
+    let inner = if mpath.is_empty() {
+        format!("module.{call}")
+    } else {
+        format!("{mpath}.module.{call}")
+    };
+    if let Some(c) = expr.get("constant_value") {
+        return Some(V::from_json(c, 0));
+    }
+    let first = expr.get("references")?.as_array()?.first()?.as_str()?;
+    Some(reference_value(&inner, first, cfg_root, depth + 1))
+}
+
+/// A local module source: `./x`, `../x`, or a bare relative folder name as
+/// Terraform 0.11 accepted it (`source = "oms"`) when that folder is scanned.
+pub fn is_local_source(prog: &Prog, dir: &Path, source: &str) -> bool {
+    if source.starts_with("./") || source.starts_with("../") {
+        return true;
+    }
+    let remote = source.contains("::")
+        || source.contains("://")
+        || source.starts_with("git@")
+        || source.starts_with("github.com/")
+        || source.starts_with("bitbucket.org/")
+        || matches!(source.split('/').count(), 3 | 4);
+    !remote && !source.is_empty() && prog.by_dir.contains_key(&normalize(&dir.join(source)))
 }

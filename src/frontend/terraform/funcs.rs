@@ -9,6 +9,10 @@ use super::value::{V, fmt_num, pending_reason};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Longest string a function may build: doubling chains of locals
+/// (`format("%s%s", local.x, local.x)`) stop here instead of eating memory.
+const MAX_STR: usize = 1 << 20;
+
 /// Call `name` on already evaluated arguments (`try` and `can` are handled
 /// by the evaluator because they need their arguments unevaluated).
 pub fn call(name: &str, args: Vec<V>, max_items: usize) -> V {
@@ -45,6 +49,13 @@ pub fn call(name: &str, args: Vec<V>, max_items: usize) -> V {
                 V::unknown("`replace` with a regular expression is not evaluated")
             } else if a[1].is_empty() {
                 V::Str(a[0].clone())
+            } else if a[0]
+                .matches(a[1].as_str())
+                .count()
+                .saturating_mul(a[2].len())
+                > MAX_STR
+            {
+                V::unknown("`replace` result is too long")
             } else {
                 V::Str(a[0].replace(&a[1], &a[2]))
             }
@@ -65,7 +76,7 @@ pub fn call(name: &str, args: Vec<V>, max_items: usize) -> V {
         "join" => join(&args),
         "format" => format_fn(&args),
         "formatlist" => formatlist(&args, max_items),
-        "concat" => concat(&args),
+        "concat" => concat(&args, max_items),
         "length" => length(&args),
         "element" => element(&args),
         "index" => match (args.first(), args.get(1)) {
@@ -308,7 +319,7 @@ fn substr(a: &[V]) -> Option<V> {
     let end = if len < 0.0 {
         chars.len()
     } else {
-        (start + len as usize).min(chars.len())
+        start.saturating_add(len as usize).min(chars.len())
     };
     Some(V::Str(chars.get(start..end)?.iter().collect()))
 }
@@ -325,13 +336,20 @@ fn join(a: &[V]) -> Option<V> {
             parts.push(i.as_string()?);
         }
     }
+    let total: usize = parts.iter().map(|p| p.len() + sep.len()).sum();
+    if total > MAX_STR {
+        return Some(V::unknown("`join` result is too long"));
+    }
     Some(V::Str(parts.join(&sep)))
 }
 
-fn concat(a: &[V]) -> Option<V> {
+fn concat(a: &[V], max: usize) -> Option<V> {
     let mut out = vec![];
     for l in a {
         match l {
+            V::List(items) if out.len() + items.len() > max.saturating_mul(100) => {
+                return Some(V::unknown("`concat` result is too long"));
+            }
             V::List(items) => out.extend(items.iter().cloned()),
             p if p.is_pending() => return Some(p.clone()),
             _ => return None,
@@ -537,6 +555,9 @@ fn format_with(fmt: &str, args: &[V]) -> Result<String, String> {
             out.extend(std::iter::repeat_n(fill, pad));
             out.push_str(&text);
         }
+        if out.len() > MAX_STR {
+            return Err("`format` result is too long".into());
+        }
     }
     Ok(out)
 }
@@ -630,12 +651,12 @@ fn subnet(prefix: &str, newbits: f64, netnum: f64) -> Result<String, String> {
     if newbits < 0.0 || netnum < 0.0 {
         return Err("`cidrsubnet`: negative argument".into());
     }
-    let new_len = len + newbits as u32;
-    if new_len > bits || newbits > 64.0 {
+    if newbits > 64.0 || len + newbits as u32 > bits {
         return Err(format!(
             "`cidrsubnet`: {newbits} extra bits on /{len} is more than {bits}"
         ));
     }
+    let new_len = len + newbits as u32;
     let netnum = netnum as u128;
     if newbits < 64.0 && netnum >= (1u128 << newbits as u32) {
         return Err(format!(
@@ -663,19 +684,24 @@ fn cidrsubnets(a: &[V], max: usize) -> Option<V> {
     let mut out = vec![];
     let mut next: u128 = base;
     for nb in a.get(1..)?.iter().take(max) {
-        let nb = nb.as_num()? as u32;
-        let new_len = len + nb;
-        if new_len > bits {
+        let nb = nb.as_num()?;
+        if !(0.0..=128.0).contains(&nb) || len + nb as u32 > bits {
             return Some(V::error("`cidrsubnets`: prefix too long"));
         }
+        let new_len = len + nb as u32;
         let size = 1u128.checked_shl(bits - new_len).unwrap_or(0);
         if size == 0 {
             return Some(V::error("`cidrsubnets`: prefix too short"));
         }
         // Align to the new block size.
-        let aligned = next.div_ceil(size) * size;
+        let Some(aligned) = next.div_ceil(size).checked_mul(size) else {
+            return Some(V::error("`cidrsubnets`: address space exhausted"));
+        };
         out.push(V::Str(format!("{}/{}", fmt_addr(aligned, bits), new_len)));
-        next = aligned + size;
+        let Some(n) = aligned.checked_add(size) else {
+            return Some(V::error("`cidrsubnets`: address space exhausted"));
+        };
+        next = n;
     }
     Some(V::List(out))
 }

@@ -133,7 +133,7 @@ fn load_inner(
             else {
                 continue;
             };
-            if src.starts_with("./") || src.starts_with("../") {
+            if eval::is_local_source(&prog, &m.dir, &src) {
                 if let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src))) {
                     if t != i {
                         called.insert(t);
@@ -162,7 +162,16 @@ fn load_inner(
         if let Some(p) = pi {
             used_plans.insert(p);
         }
-        let mi = ev.add_root(src);
+        let planned = pi
+            .and_then(|p| plan_idx.get(p))
+            .map(|p| {
+                p.variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), V::from_json(v, 0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mi = ev.add_root(src, planned);
         build(&mut ev, mi, pi.and_then(|p| plan_idx.get(p)), &mut model, 0);
     }
     for (i, p) in plan_idx.iter().enumerate() {
@@ -179,7 +188,13 @@ fn load_inner(
 /// are all declared in the module (the plan's own folder first).
 fn match_plan(m: &ModSrc, plans: &[plan::Plan<'_>]) -> Option<usize> {
     let fits = |p: &plan::Plan<'_>| {
-        !p.root_addrs.is_empty() && p.root_addrs.iter().all(|a| m.res_index.contains_key(a))
+        !p.root_addrs.is_empty()
+            && p.root_addrs
+                .iter()
+                .all(|a| match a.strip_prefix("module.") {
+                    Some(call) => m.calls.contains_key(call),
+                    None => m.res_index.contains_key(a),
+                })
     };
     let same_dir = plans
         .iter()
@@ -264,6 +279,7 @@ fn build<'a>(
                 cfg: None,
                 unk: None,
                 mpath: path.clone(),
+                obj: None,
             };
             resources::read(&mut Reader { ev }, &d.rtype, &view, &base, model);
         }
@@ -288,6 +304,7 @@ fn build_plan_only<'a>(
 ) {
     let mi = ev.insts.len();
     ev.insts.push(Inst::new(placeholder, String::new()));
+    ev.plan_cfg = p.cfg_root;
     for r in &p.res {
         if r.data || !TYPES.contains(&r.rtype.as_str()) {
             continue;
@@ -315,7 +332,11 @@ fn build_plan_only<'a>(
             cfg: r.cfg,
             unk: r.unk,
             mpath: r.module.clone(),
+            obj: None,
         };
         resources::read(&mut Reader { ev }, &r.rtype, &view, &base, model);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,10 +28,15 @@ pub struct Plan<'a> {
     pub file: FileId,
     pub dir: PathBuf,
     pub res: Vec<PlanRes<'a>>,
-    /// `type.name` of the configuration's root module resources.
+    /// `type.name` of the configuration's root module resources, and
+    /// `module.<name>` of its module calls.
     pub root_addrs: Vec<String>,
     /// (module path, addr) → indexes into `res`.
     pub by_addr: HashMap<(String, String), Vec<usize>>,
+    /// Root variable values Terraform used.
+    pub variables: Vec<(String, &'a Json)>,
+    /// `configuration.root_module`.
+    pub cfg_root: Option<&'a Json>,
 }
 
 /// Parse a plan file; a file that is not JSON gives an AEL000 finding.
@@ -65,12 +70,21 @@ pub fn index<'a>(sources: &Sources, fid: FileId, j: &'a Json) -> Plan<'a> {
         res: vec![],
         root_addrs: vec![],
         by_addr: HashMap::new(),
+        variables: vec![],
+        cfg_root: None,
     };
+    if let Some(vars) = j.get("variables").and_then(|v| v.as_object()) {
+        plan.variables = vars
+            .iter()
+            .filter_map(|(k, v)| v.get("value").map(|x| (k.clone(), x)))
+            .collect();
+    }
     let root = j
         .get("planned_values")
         .or_else(|| j.get("values"))
         .and_then(|v| v.get("root_module"));
     let cfg_root = j.get("configuration").and_then(|c| c.get("root_module"));
+    plan.cfg_root = cfg_root;
     if let Some(rs) = cfg_root
         .and_then(|c| c.get("resources"))
         .and_then(|r| r.as_array())
@@ -79,6 +93,14 @@ pub fn index<'a>(sources: &Sources, fid: FileId, j: &'a Json) -> Plan<'a> {
             .iter()
             .filter_map(|r| r.get("address").and_then(|a| a.as_str()).map(String::from))
             .collect();
+    }
+    // Module calls identify the root as well: `module.<name>`.
+    if let Some(calls) = cfg_root
+        .and_then(|c| c.get("module_calls"))
+        .and_then(|m| m.as_object())
+    {
+        plan.root_addrs
+            .extend(calls.keys().map(|k| format!("module.{k}")));
     }
     let mut unk: HashMap<&str, &Json> = HashMap::new();
     if let Some(rc) = j.get("resource_changes").and_then(|r| r.as_array()) {

@@ -523,9 +523,11 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
             let fw = r.get(&v, "azure_firewall_name").map(|(x, s)| {
                 Spanned::new(to_parent(&x, "Microsoft.Network/azureFirewalls", &[]), s)
             });
-            let mut c = collection(r, &v, base, kind, fw, v.span.clone());
-            let name = c.decl.name.clone();
-            c.decl = decl(base, name, None);
+            let fw =
+                Some(fw.unwrap_or_else(|| {
+                    unknown("`azure_firewall_name` is not set", v.span.clone())
+                }));
+            let c = collection(r, &v, base, kind, fw, v.span.clone());
             m.fw_collections.push(c);
         }
         "azurerm_ip_group" => {
@@ -677,11 +679,16 @@ fn collection<'a>(
         RuleKind::Network => "network rule collection",
         RuleKind::Nat => "NAT rule collection",
     };
-    let d = sub_decl(base, what, name, span);
+    // A separate classic collection is the resource itself.
+    let d = if firewall.is_some() {
+        decl(base, name, None)
+    } else {
+        sub_decl(base, what, name, span)
+    };
     let rules = r
         .blocks(v, "rule")
         .into_iter()
-        .map(|b| fw_rule(r, &b, base, kind))
+        .map(|b| fw_rule(r, &b, &d, kind))
         .collect();
     RuleCollection {
         decl: d,
@@ -693,9 +700,19 @@ fn collection<'a>(
     }
 }
 
-fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base, kind: RuleKind) -> FirewallRule {
+fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind) -> FirewallRule {
     let name = r.name(v);
-    let d = sub_decl(base, "rule", name, v.span.clone());
+    let label = match &name {
+        Some(n) => format!("{} rule `{}`", coll.label, n.value),
+        None => format!("{} rule", coll.label),
+    };
+    let d = Decl {
+        keys: vec![],
+        name,
+        span: v.span.clone(),
+        label,
+        condition: coll.condition.clone(),
+    };
     let mut rule = FirewallRule {
         decl: d,
         source_addresses: r.list(v, "source_addresses"),
@@ -789,6 +806,17 @@ fn present(v: &View<'_>) -> Attr<bool> {
     known(true, v.span.clone())
 }
 
+/// The cluster's location; `--location` stands in when it is unknown.
+fn location<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>) -> Option<Attr<String>> {
+    let a = r.str(v, "location");
+    match (&a, &r.ev.opts.location) {
+        (Some(x), Some(loc)) if x.value.known().is_none() => {
+            Some(known(loc.clone(), x.span.clone()))
+        }
+        _ => a,
+    }
+}
+
 fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     let name = r.name(v);
     let arm = arm1("Microsoft.ContainerService/managedClusters", &name);
@@ -871,7 +899,7 @@ fn cluster<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base) -> Cluster {
     }
     Cluster {
         decl: decl(base, name, arm),
-        location: r.str(v, "location"),
+        location: location(r, v),
         outbound_type,
         network_plugin,
         network_plugin_mode,

@@ -144,6 +144,18 @@ impl V {
     }
 }
 
+/// A new unknown explaining `v`, keeping its hint.
+pub fn derived(v: &V, reason: String) -> V {
+    V::Unknown(Unk {
+        reason,
+        hint: match v {
+            V::Unknown(u) => u.hint.clone(),
+            _ => None,
+        },
+        error: false,
+    })
+}
+
 /// Terraform prints whole numbers without a fraction.
 pub fn fmt_num(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {

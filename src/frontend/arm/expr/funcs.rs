@@ -358,11 +358,12 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
                 Some(l) => Val::Str(l),
                 None => Val::unknown("deployment().location is known only at deployment"),
             };
+            let dname = match scope.deployment_name() {
+                Some(n) => Val::Str(n),
+                None => Val::unknown("deployment().name is known only at deployment"),
+            };
             obj(vec![
-                (
-                    "name",
-                    Val::unknown("deployment().name is known only at deployment"),
-                ),
+                ("name", dname),
                 ("location", location),
                 (
                     "properties",
@@ -399,9 +400,24 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
         n if n.starts_with("list") => Val::unknown(format!(
             "{name}() reads keys or settings of a deployed resource"
         )),
-        "uniquestring" | "guid" | "newguid" | "utcnow" | "datetimeadd" | "datetimefromepoch"
-        | "datetimetoepoch" | "base64" | "base64tostring" | "base64tojson" | "datauri"
-        | "datauritostring" | "urirecomponent" | "pickzones" | "providers" | "getsecret" => {
+        "uniquestring" => {
+            arity!(1, MAX);
+            known!();
+            // ARM hashes the arguments at deployment. A stable stand-in keeps
+            // names that embed it consistent between a resource and the ids
+            // that refer to it, which is all the analysis needs.
+            let mut parts = vec![];
+            for a in &args {
+                parts.push(tri!(want_str(name, a)).to_string());
+            }
+            Val::Str(format!(
+                "{{uniqueString:{:013x}}}",
+                fnv64(&parts.join("-")) >> 12
+            ))
+        }
+        "guid" | "newguid" | "utcnow" | "datetimeadd" | "datetimefromepoch" | "datetimetoepoch"
+        | "base64" | "base64tostring" | "base64tojson" | "datauri" | "datauritostring"
+        | "urirecomponent" | "pickzones" | "providers" | "getsecret" => {
             known!();
             Val::unknown(format!(
                 "{name}() is computed at deployment and not evaluated here"
@@ -1077,6 +1093,13 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
         }
         _ => Val::error(format!("function `{name}` is not supported")),
     }
+}
+
+/// FNV-1a: a small, stable hash for [`call`]'s `uniqueString` stand-in.
+fn fnv64(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `union()` merges nested objects deeply; `shallowMerge()` does not.

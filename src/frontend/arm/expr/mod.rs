@@ -237,6 +237,10 @@ pub trait Scope {
         let _ = name;
         None
     }
+    /// `deployment().name`: the deployment the template runs in.
+    fn deployment_name(&self) -> Option<String> {
+        None
+    }
     /// A user-defined function `namespace.name(args)`.
     fn user_function(&self, name: &str, args: Vec<Val>) -> Val {
         let _ = args;

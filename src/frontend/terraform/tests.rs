@@ -1,0 +1,527 @@
+//! Table-style tests on in-memory modules, with exact positions.
+
+use super::load;
+use crate::discover::TfModule;
+use crate::finding::Code;
+use crate::frontend::FrontendOptions;
+use crate::model::*;
+use crate::source::{Sources, Span};
+use std::path::PathBuf;
+
+/// Load in-memory files; names with a `/` go to that folder.
+fn model_of(files: &[(&str, &str)]) -> (Sources, Model) {
+    let mut sources = Sources::new();
+    let mut mods: Vec<TfModule> = vec![];
+    let mut plans = vec![];
+    for (name, text) in files {
+        let path = PathBuf::from("mem").join(name);
+        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        let id = sources.add_named(&path.to_string_lossy(), *text);
+        if name.ends_with(".json") && !name.ends_with(".tfvars.json") {
+            plans.push(id);
+            continue;
+        }
+        let m = match mods.iter_mut().find(|m| m.dir == dir) {
+            Some(m) => m,
+            None => {
+                mods.push(TfModule {
+                    dir: dir.clone(),
+                    files: vec![],
+                    tfvars: vec![],
+                });
+                mods.last_mut().unwrap()
+            }
+        };
+        if name.ends_with(".tf") {
+            m.files.push(id);
+        } else {
+            m.tfvars.push(id);
+        }
+    }
+    let m = load(&sources, &mods, &plans, &FrontendOptions::default());
+    (sources, m)
+}
+
+fn pos(s: &Sources, span: &Span) -> (usize, usize, String) {
+    let (l, c, _, _) = s.span_lines(span);
+    (l, c, s.slice(span).to_string())
+}
+
+fn known<T: Clone + std::fmt::Debug>(a: &Attr<T>) -> T {
+    match &a.value {
+        Value::Known(v) => v.clone(),
+        other => panic!("not known: {other:?}"),
+    }
+}
+
+#[test]
+fn optional_object_attributes_are_null_or_their_default() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "fw" {
+  type = object({
+    name        = string
+    dns_servers = optional(list(string))
+    proxy       = optional(bool, true)
+  })
+  default = { name = "fw" }
+}
+resource "azurerm_firewall" "fw" {
+  name              = var.fw.name
+  dns_servers       = var.fw.dns_servers
+  dns_proxy_enabled = var.fw.proxy
+}
+"#,
+    )]);
+    let fw = &m.firewalls[0];
+    assert!(known(fw.dns_proxy.as_ref().unwrap()));
+    assert!(m.findings.is_empty());
+}
+
+#[test]
+fn terraform_0_11_interpolation() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "prefixes" { default = "10.0.1.0/24,10.0.2.0/24" }
+variable "names" {
+  type    = "list"
+  default = ["a", "b"]
+}
+variable "rt" {
+  type = "map"
+  default = { hop = "10.0.0.4" }
+}
+resource "azurerm_subnet" "s" {
+  count                = "${length(var.names)}"
+  name                 = "${element(var.names, count.index)}"
+  virtual_network_name = "vnet"
+  address_prefix       = "${element(split(",", var.prefixes), count.index)}"
+}
+resource "azurerm_route" "r" {
+  name                   = "default"
+  route_table_name       = "rt"
+  address_prefix         = "0.0.0.0/0"
+  next_hop_type          = "VirtualAppliance"
+  next_hop_in_ip_address = "${lookup(var.rt, "hop")}"
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = "${azurerm_subnet.s.*.id[1]}"
+  route_table_id = "${azurerm_subnet.s.0.id}"
+}
+"#,
+    )]);
+    let prefixes: Vec<Vec<String>> = m
+        .subnets
+        .iter()
+        .map(|x| known(&x.address_prefixes))
+        .collect();
+    assert_eq!(
+        prefixes,
+        vec![
+            vec!["10.0.1.0/24".to_string()],
+            vec!["10.0.2.0/24".to_string()]
+        ]
+    );
+    assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.s[1]");
+    let hop = m.routes[0].next_hop_ip.as_ref().unwrap();
+    assert_eq!(known(hop), "10.0.0.4");
+    assert_eq!(
+        pos(&s, &hop.span),
+        (22, 28, "\"${lookup(var.rt, \"hop\")}\"".into())
+    );
+    assert_eq!(
+        known(&m.associations[0].subnet),
+        ResKey::tf("", "azurerm_subnet.s[1]")
+    );
+    assert_eq!(
+        known(&m.associations[0].target),
+        ResKey::tf("", "azurerm_subnet.s[0]")
+    );
+}
+
+#[test]
+fn unknown_count_marks_the_resource_conditional() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "enable_fw" { type = bool }
+resource "azurerm_firewall" "fw" {
+  count = var.enable_fw ? 1 : 0
+  name  = "fw"
+}
+"#,
+    )]);
+    let c = m.firewalls[0].decl.condition.as_ref().expect("conditional");
+    assert!(c.reason.contains("enable_fw"), "{}", c.reason);
+    assert_eq!(
+        c.hint.as_deref(),
+        Some("--var enable_fw=... or a tfvars file")
+    );
+}
+
+#[test]
+fn data_sources_link_by_arm_identity() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+data "azurerm_subnet" "nodes" {
+  name                 = "snet-aks"
+  virtual_network_name = "vnet-spoke"
+  resource_group_name  = "rg"
+}
+data "azurerm_firewall" "hub" {
+  name                = "fw-hub"
+  resource_group_name = "rg-hub"
+}
+resource "azurerm_route_table" "rt" {
+  name = "rt"
+  route {
+    name                   = "fw"
+    address_prefix         = "0.0.0.0/0"
+    next_hop_type          = "VirtualAppliance"
+    next_hop_in_ip_address = data.azurerm_firewall.hub.ip_configuration[0].private_ip_address
+  }
+}
+resource "azurerm_subnet_route_table_association" "a" {
+  subnet_id      = data.azurerm_subnet.nodes.id
+  route_table_id = azurerm_route_table.rt.id
+}
+"#,
+    )]);
+    assert_eq!(
+        known(&m.associations[0].subnet),
+        ResKey::arm(
+            "Microsoft.Network/virtualNetworks/subnets",
+            &["vnet-spoke", "snet-aks"]
+        )
+    );
+    match &m.route_tables[0].routes[0]
+        .next_hop_ip
+        .as_ref()
+        .unwrap()
+        .value
+    {
+        Value::Ref(r) => {
+            assert_eq!(
+                r.target,
+                ResKey::arm("Microsoft.Network/azureFirewalls", &["fw-hub"])
+            );
+            assert_eq!(r.attr, "private_ip");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_names_still_link_parents() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "env" {}
+resource "azurerm_network_security_group" "nsg" {
+  name = "nsg-${var.env}"
+}
+resource "azurerm_network_security_rule" "r" {
+  name                        = "r"
+  network_security_group_name = azurerm_network_security_group.nsg.name
+  priority                    = 100
+  direction                   = "Outbound"
+  access                      = "Allow"
+  protocol                    = "*"
+  source_port_range           = "*"
+  destination_port_ranges     = ["443", "9000"]
+  destination_port_range      = "1194"
+  source_address_prefix       = "*"
+  destination_address_prefix  = "*"
+}
+"#,
+    )]);
+    let r = &m.nsg_rules[0];
+    assert_eq!(
+        known(r.nsg.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_network_security_group.nsg")
+    );
+    // Singular and plural forms merged, singular first.
+    assert_eq!(
+        known(&r.destination_ports),
+        vec!["1194".to_string(), "443".to_string(), "9000".to_string()]
+    );
+    assert!(m.nsgs[0].decl.name.is_none());
+}
+
+#[test]
+fn module_source_used_elsewhere_is_not_a_root() {
+    let (_, m) = model_of(&[
+        (
+            "main.tf",
+            r#"
+module "a" {
+  source = "./mod"
+  cidr   = "10.5.0.0/24"
+}
+"#,
+        ),
+        (
+            "mod/main.tf",
+            r#"
+variable "cidr" {}
+resource "azurerm_subnet" "s" {
+  name             = "s"
+  address_prefixes = [var.cidr]
+}
+"#,
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(
+        known(&m.subnets[0].address_prefixes),
+        vec!["10.5.0.0/24".to_string()]
+    );
+    assert!(m.findings.is_empty());
+}
+
+#[test]
+fn parse_error_position() {
+    let (s, m) = model_of(&[("main.tf", "resource \"x\" \"y\" {\n  a = [1,\n}\n")]);
+    assert_eq!(m.findings.len(), 1);
+    assert_eq!(m.findings[0].code, Code::AEL000);
+    let (l, c, _) = pos(&s, &m.findings[0].primary().span);
+    assert_eq!((l, c), (3, 1));
+}
+
+#[test]
+fn nested_blocks_written_as_attributes() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+locals {
+  rules = [
+    { name = "https", priority = 100, direction = "Outbound", access = "Allow", protocol = "Tcp",
+      source_port_range = "*", destination_port_range = "443", source_address_prefix = "*",
+      destination_address_prefix = "AzureCloud" },
+  ]
+}
+resource "azurerm_network_security_group" "nsg" {
+  name          = "nsg"
+  security_rule = local.rules
+}
+resource "azurerm_virtual_network" "v" {
+  name          = "v"
+  address_space = ["10.0.0.0/16"]
+  subnet        = []
+}
+"#,
+    )]);
+    let r = &m.nsgs[0].rules[0];
+    assert_eq!(known(&r.priority), 100);
+    assert_eq!(
+        known(&r.destination_addresses),
+        vec!["AzureCloud".to_string()]
+    );
+    assert_eq!(pos(&s, &r.priority.span), (11, 19, "local.rules".into()));
+    assert_eq!(
+        r.decl.label,
+        "azurerm_network_security_group.nsg rule `https`"
+    );
+    assert!(m.subnets.is_empty());
+}
+
+#[test]
+fn plan_over_a_configuration_with_modules() {
+    let plan = r#"{"format_version":"1.2","terraform_version":"1.9.0",
+"planned_values":{"root_module":{"resources":[],"child_modules":[{"address":"module.net[\"a\"]","resources":[
+ {"address":"module.net[\"a\"].azurerm_subnet.s","mode":"managed","type":"azurerm_subnet","name":"s",
+  "values":{"name":"snet-a","virtual_network_name":"vnet","address_prefixes":["10.9.0.0/24"]}}]}]}},
+"variables":{"nets":{"value":{"a":"10.9.0.0/24"}}},
+"configuration":{"root_module":{"module_calls":{"net":{"source":"./mod","module":{"resources":[]}}}}}}"#;
+    let (s, m) = model_of(&[
+        (
+            "main.tf",
+            "variable \"nets\" {}\nmodule \"net\" {\n  source   = \"./mod\"\n  for_each = var.nets\n  cidr     = each.value\n}\n",
+        ),
+        (
+            "mod/main.tf",
+            "variable \"cidr\" {}\nresource \"azurerm_subnet\" \"s\" {\n  name             = \"snet\"\n  address_prefixes = [var.cidr]\n}\n",
+        ),
+        ("plan.json", plan),
+    ]);
+    // Matched by its module calls: one subnet, values from the plan, spans
+    // in the module's .tf.
+    assert_eq!(m.subnets.len(), 1, "{:?}", m.subnets);
+    let sub = &m.subnets[0];
+    assert_eq!(sub.decl.label, "module.net[\"a\"].azurerm_subnet.s");
+    assert_eq!(
+        sub.decl.keys[0],
+        ResKey::tf("module.net[\"a\"]", "azurerm_subnet.s")
+    );
+    assert_eq!(
+        known(&sub.address_prefixes),
+        vec!["10.9.0.0/24".to_string()]
+    );
+    assert!(s.get(sub.decl.span.file).path.ends_with("mod/main.tf"));
+    assert_eq!(
+        pos(&s, &sub.address_prefixes.span),
+        (4, 22, "[var.cidr]".into())
+    );
+    // The name comes from the plan, the span from the .tf.
+    assert_eq!(sub.decl.name.as_ref().unwrap().value, "snet-a");
+    assert_eq!(pos(&s, &sub.decl.name.as_ref().unwrap().span).2, "\"snet\"");
+}
+
+#[test]
+fn plan_references() {
+    use super::eval::reference_value;
+    use super::value::V;
+    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0) {
+        V::Ref { key, path, .. } => {
+            assert_eq!(key, ResKey::tf("", "azurerm_subnet.nodes[\"a\"]"));
+            assert_eq!(path, "id");
+        }
+        other => panic!("{other:?}"),
+    }
+    match reference_value(
+        "module.m",
+        "azurerm_firewall.f.ip_configuration[0].private_ip_address",
+        None,
+        0,
+    ) {
+        V::Ref { key, path, .. } => {
+            assert_eq!(key, ResKey::tf("module.m", "azurerm_firewall.f"));
+            assert_eq!(path, "ip_configuration.private_ip_address");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        reference_value("", "var.x", None, 0),
+        V::Unknown(_)
+    ));
+}
+
+#[test]
+fn command_line_location_stands_in_for_an_unknown_one() {
+    let mut sources = Sources::new();
+    let id = sources.add_named(
+        "mem/main.tf",
+        "variable \"loc\" {}\nresource \"azurerm_kubernetes_cluster\" \"k\" {\n  location = var.loc\n}\n",
+    );
+    let mods = vec![TfModule {
+        dir: PathBuf::from("mem"),
+        files: vec![id],
+        tfvars: vec![],
+    }];
+    let opts = FrontendOptions {
+        location: Some("westeurope".into()),
+        ..FrontendOptions::default()
+    };
+    let m = load(&sources, &mods, &[], &opts);
+    let loc = m.clusters[0].location.as_ref().unwrap();
+    assert_eq!(known(loc), "westeurope");
+    assert_eq!(pos(&sources, &loc.span), (3, 14, "var.loc".into()));
+}
+
+#[test]
+fn terraform_0_11_bare_local_module_source() {
+    let (_, m) = model_of(&[
+        ("main.tf", "module \"net\" {\n  source = \"net\"\n}\n"),
+        (
+            "net/main.tf",
+            "resource \"azurerm_subnet\" \"s\" {\n  name = \"s\"\n  address_prefixes = [\"10.0.0.0/24\"]\n}\n",
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(m.subnets[0].decl.label, "module.net.azurerm_subnet.s");
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+}
+
+#[test]
+fn nested_dynamic_blocks_and_remote_state() {
+    let (s, m) = model_of(&[(
+        "main.tf",
+        r#"
+data "terraform_remote_state" "hub" {
+  backend = "azurerm"
+}
+variable "collections" {
+  default = {
+    aks = { priority = 100, rules = { mcr = ["mcr.microsoft.com"], arm = ["management.azure.com"] } }
+    os  = { priority = 200, rules = { ubuntu = ["security.ubuntu.com"] } }
+  }
+}
+resource "azurerm_firewall_policy_rule_collection_group" "g" {
+  name               = "g"
+  priority           = 100
+  firewall_policy_id = data.terraform_remote_state.hub.outputs.policy_id
+  dynamic "application_rule_collection" {
+    for_each = var.collections
+    content {
+      name     = application_rule_collection.key
+      priority = application_rule_collection.value.priority
+      action   = "Allow"
+      dynamic "rule" {
+        for_each = application_rule_collection.value.rules
+        content {
+          name              = rule.key
+          destination_fqdns = rule.value
+          protocols {
+            type = "Https"
+            port = 443
+          }
+        }
+      }
+    }
+  }
+}
+"#,
+    )]);
+    let g = &m.rule_collection_groups[0];
+    match &g.policy.value {
+        Value::Unknown(u) => {
+            assert!(u.reason.contains("terraform_remote_state"), "{}", u.reason);
+            assert!(u.hint.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    let rows: Vec<(String, u32, Vec<Vec<String>>)> = g
+        .collections
+        .iter()
+        .map(|c| {
+            (
+                c.decl.name.as_ref().unwrap().value.clone(),
+                known(&c.priority),
+                c.rules
+                    .iter()
+                    .map(|r| known(r.target_fqdns.as_ref().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "aks".to_string(),
+                100,
+                vec![
+                    vec!["management.azure.com".to_string()],
+                    vec!["mcr.microsoft.com".to_string()]
+                ]
+            ),
+            (
+                "os".to_string(),
+                200,
+                vec![vec!["security.ubuntu.com".to_string()]]
+            ),
+        ]
+    );
+    let r = &g.collections[0].rules[1];
+    assert_eq!(
+        r.decl.label,
+        "azurerm_firewall_policy_rule_collection_group.g application rule collection `aks` rule `mcr`"
+    );
+    assert_eq!(
+        pos(&s, &r.target_fqdns.as_ref().unwrap().span),
+        (25, 31, "rule.value".into())
+    );
+}

@@ -1,0 +1,4 @@
+using './main.bicep'
+
+param ruleCount = 'two'
+param notDeclared = 1

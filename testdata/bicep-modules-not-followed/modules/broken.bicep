@@ -1,0 +1,8 @@
+param x string
+
+resource r 'Microsoft.Network/routeTables@2024-05-01' = {
+  name: x
+  properties: {
+    routes: [
+  }
+}
