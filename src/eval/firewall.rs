@@ -320,7 +320,6 @@ fn network_rule(
     doubts: &mut Vec<Doubt>,
 ) -> Tri {
     let r = e.rule;
-    let desc = rule_desc(e);
     let mut t = match &r.protocols {
         None => Tri::Maybe,
         Some(a) => match list_of(a) {
@@ -344,6 +343,7 @@ fn network_rule(
     if t == Tri::No {
         return t;
     }
+    let desc = rule_desc(e);
     let dest = dest_addr(flow);
     let mut dt = Tri::No;
     if let Some(a) = &r.destination_addresses {

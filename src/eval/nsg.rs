@@ -102,7 +102,6 @@ pub fn rule_matches(
     scope: &VnetScope,
 ) -> (Tri, Vec<Doubt>) {
     let mut doubts = vec![];
-    let desc = rule_desc(nsg, r);
     let mut t = match &r.direction.value {
         Value::Known(d) => Tri::from_bool(d.eq_ignore_ascii_case("outbound")),
         _ => {
@@ -130,6 +129,7 @@ pub fn rule_matches(
     if t == Tri::No {
         return (t, vec![]);
     }
+    let desc = rule_desc(nsg, r);
     // Destination: prefixes, or application security groups (their members
     // are NICs of the VNet, never a public endpoint).
     let dest = dest_addr(flow);
@@ -252,6 +252,9 @@ pub fn eval_nsg<'m>(
     for (prio, m) in ordered {
         let r = m.item;
         let (mut tri, mut doubts) = rule_matches(nsg, r, flow, src, scope);
+        if tri == Tri::No {
+            continue;
+        }
         if tri != Tri::No && (prio.is_none() || !m.certain) {
             if prio.is_none() {
                 doubts.extend(super::unresolved_of(&r.priority).map(Doubt::Value));
@@ -442,6 +445,9 @@ pub fn eval_nsg_packet<'m>(
     for (prio, m) in ordered {
         let r = m.item;
         let mut tri = packet_rule_matches(r, p, scope);
+        if tri == Tri::No {
+            continue;
+        }
         if tri != Tri::No && (prio.is_none() || !m.certain) {
             tri = Tri::Maybe;
         }
