@@ -161,6 +161,7 @@ const TABLE: &[(&str, &[Code])] = &[
     ("eval-policy-parent-deny", &[Code::AEL001]),
     ("eval-managed-vnet", &[Code::AEL008]),
     ("eval-ip-groups-clean", &[]),
+    ("eval-orphan-pool", &[Code::AEL008]),
     ("eval-dns-proxy-inherited-clean", &[]),
     ("eval-dns-proxy-overridden", &[Code::AEL002, Code::AEL005]),
     (
