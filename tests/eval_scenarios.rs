@@ -374,3 +374,16 @@ fn cluster_summary_path_and_verdicts() {
             .contains("tunnel-udp")
     );
 }
+
+#[test]
+fn explain_unknown_flow() {
+    let (code, out) = explain_out(
+        "eval-broad-rule-only",
+        None,
+        "mcr.microsoft.com:443/https",
+        Format::Human,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("overall: unknown"), "{out}");
+    insta::assert_snapshot!(out);
+}

@@ -631,7 +631,11 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
         step: step(
             "firewall",
             Some(span),
-            format!("{what}: no rule matches, Azure Firewall denies by default"),
+            if cands.iter().any(|c| c.tri == Tri::Maybe) {
+                format!("{what}: otherwise no rule matches, and Azure Firewall denies by default")
+            } else {
+                format!("{what}: no rule matches, Azure Firewall denies by default")
+            },
             Effect::Deny,
         ),
         doubts: vec![],
