@@ -32,6 +32,7 @@ use crate::catalog::Cloud;
 use crate::checks::Overrides;
 use crate::finding::{Code, Finding, Severity};
 use crate::source::{Sources, normalize};
+use crate::{baseline, suppress};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
@@ -290,6 +291,25 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<Config, ConfigEr
         max_file_size: raw.max_file_size,
         text: text.to_string(),
     })
+}
+
+/// Everything that filters a run's findings, in the order that keeps each
+/// step honest: inline suppressions first (so a suppression of a code the
+/// config turns off still counts as used), then the config's severities and
+/// path ignores, then the baseline (which matches what would be reported).
+/// Sort the result afterwards.
+pub fn filter_findings(
+    findings: Vec<Finding>,
+    sources: &Sources,
+    config: &Config,
+    baseline_file: Option<&Path>,
+) -> Result<Vec<Finding>, baseline::BaselineError> {
+    let mut findings = suppress::apply(findings, sources);
+    config.apply(&mut findings, sources);
+    match baseline_file {
+        Some(b) => baseline::filter(b, findings, sources),
+        None => Ok(findings),
+    }
 }
 
 impl Config {
@@ -872,6 +892,32 @@ max-file-size: 2MiB
         assert_eq!(c.catalog.as_deref(), Some("2020-01"));
         let e = for_run(Some(&dir.path().join("missing.yaml")), &paths).expect_err("missing");
         assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn filter_findings_runs_every_step() {
+        let mut s = Sources::new();
+        let tf = s.add_named(
+            "main.tf",
+            "# aks-egress-lint: ignore[AEL001] proxied\nresource \"a\" \"b\" {}\nresource \"c\" \"d\" {}\n",
+        );
+        let at = |needle: &str| {
+            let a = s.text(tf).find(needle).unwrap_or(0);
+            Span::new(tf, a..a + needle.len())
+        };
+        let findings = vec![
+            Finding::new(Code::AEL001, "suppressed inline", at("resource \"a\""), "l"),
+            Finding::new(Code::AEL009, "turned off", at("resource \"c\""), "l"),
+            Finding::new(Code::AEL002, "in the baseline", at("resource \"c\""), "l"),
+            Finding::new(Code::AEL004, "new", at("resource \"c\""), "l"),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = dir.path().join("baseline.json");
+        baseline::write(&b, &findings[2..3], &s).expect("baseline");
+        let cfg = parse("severity:\n  AEL009: off\n", "c", Path::new("/")).expect("cfg");
+        let out = filter_findings(findings, &s, &cfg, Some(&b)).expect("filter");
+        let msgs: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(msgs, ["new"]);
     }
 
     #[test]

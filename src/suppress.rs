@@ -548,7 +548,10 @@ fn yaml_block_ends(
     ends
 }
 
-/// `metadata` entries of ARM JSON objects.
+/// `metadata` entries of ARM JSON objects. ARM ignores `metadata` on a
+/// resource ("effectively ignored by ARM", Azure/bicep#223); deeper objects
+/// reach the resource provider, so the docs steer users to comments there,
+/// but an entry is honoured on any object.
 fn metadata(text: &str, file: FileId, sups: &mut Vec<Suppression>, bad: &mut Vec<Invalid>) {
     use jsonc_parser::ast::Value;
     let Ok(parsed) = jsonc_parser::parse_to_ast(
@@ -910,5 +913,26 @@ resource "azurerm_lb" "after" {}
         );
         let unterminated = "/* aks-egress-lint: ignore[AEL001] x\n\"abc";
         assert_eq!(run("u.tf", unterminated, &[]).len(), 1);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn any_text_scans_without_panic(
+            text in "(aks-egress-lint: ignore\\[AEL00[0-9], ?\\]? ?r?|[#/*{}\\[\\]()\"'\n :a-z-]){0,80}",
+            ext in proptest::sample::select(vec!["tf", "bicep", "json", "yaml"]),
+        ) {
+            let mut s = Sources::new();
+            let id = s.add_named(&format!("f.{ext}"), text.clone());
+            let len = text.len();
+            let findings = (0..len.min(5))
+                .map(|i| Finding::new(Code::AEL001, "m", Span::new(id, i..i), "l"))
+                .collect();
+            let out = apply(findings, &s);
+            for f in &out {
+                let r = &f.primary().span.range;
+                proptest::prop_assert!(r.start <= r.end && r.end <= len);
+            }
+        }
     }
 }

@@ -435,6 +435,17 @@ fn nested_deployments_outer_and_linked() {
             .ends_with("modules/routes.json")
     );
     assert_eq!(known(&rt.routes[0].next_hop_type), "Internet");
+    assert_eq!(
+        at(s, &rt.routes[0].next_hop_type.span),
+        (16, 74, "\"Internet\"".into())
+    );
+    // The name comes from the parameter passed in by the parent.
+    let name = rt.decl.name.as_ref().unwrap();
+    assert_eq!(name.value, "rt-hub");
+    assert_eq!(
+        at(s, &name.span),
+        (11, 15, "\"[parameters('tableName')]\"".into())
+    );
     // The remote link is a note at the link.
     assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
     let f = &m.findings[0];
@@ -467,6 +478,15 @@ fn one_instance_per_parameter_file() {
     assert_eq!(
         known(pool.subnet.as_ref().unwrap()),
         key("arm:microsoft.network/virtualnetworks/vnet-prod/subnets/nodes")
+    );
+    // The subnet id is written in the prod parameter file.
+    let (line, col, _) = at(&l.sources, &pool.subnet.as_ref().unwrap().span);
+    assert_eq!((line, col), (6, 28));
+    assert!(
+        l.sources
+            .get(pool.subnet.as_ref().unwrap().span.file)
+            .display
+            .ends_with("aks.parameters.prod.json")
     );
 }
 
@@ -741,4 +761,37 @@ fn cluster_extensions_turn_on_the_extensions_feature() {
         .map(|(n, a)| (n.as_str(), known(a)))
         .collect();
     assert_eq!(f, vec![("extensions", true), ("extensions", true)]);
+}
+
+#[test]
+fn parameters_option_with_a_file_outside_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("prod.parameters.json");
+    std::fs::write(&pf, r#"{"parameters": {"Prefix": {"value": "cli"}}}"#).unwrap();
+    let opts = FrontendOptions {
+        parameters: vec![pf],
+        ..Default::default()
+    };
+    let l = load_dir("arm-hand-written", &opts);
+    let m = &l.model;
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    // --parameters wins over the paired parameter file.
+    assert_eq!(
+        m.vnets[0].decl.label,
+        "Microsoft.Network/virtualNetworks 'cli-vnet'"
+    );
+    // The value points at the parameter's declaration.
+    let fw = &m.firewalls[0];
+    assert_eq!(fw.decl.label, "Microsoft.Network/azureFirewalls 'cli-fw'");
+    let missing = FrontendOptions {
+        parameters: vec![dir.path().join("nope.json")],
+        ..Default::default()
+    };
+    let l = load_dir("arm-hand-written", &missing);
+    assert_eq!(l.model.findings.len(), 1);
+    assert!(
+        l.model.findings[0]
+            .message
+            .starts_with("cannot read parameters file")
+    );
 }

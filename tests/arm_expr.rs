@@ -240,6 +240,9 @@ fn expression_table() {
         // CIDR functions
         ("[cidrSubnet('10.0.0.0/16', 24, 3)]", V(s("10.0.3.0/24"))),
         ("[cidrHost('10.0.1.0/24', 3)]", V(s("10.0.1.4"))),
+        ("[cidrHost('10.0.1.0/24', 254)]", Err("does not fit")),
+        ("[cidrHost('10.0.1.0/31', 1)]", V(s("10.0.1.1"))),
+        ("[cidrHost('10.0.1.0/32', 1)]", Err("does not fit")),
         ("[parseCidr('10.1.0.0/22').lastUsable]", V(s("10.1.3.254"))),
         // lambdas
         (

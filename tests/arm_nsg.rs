@@ -140,3 +140,30 @@ fn broken_export_is_a_parse_error() {
     let (l, c, _, _) = sources.span_lines(&m.findings[0].primary().span);
     assert_eq!((l, c), (2, 12)); // the `}` where a value belongs
 }
+
+#[test]
+fn rest_list_and_nsg_without_id() {
+    let mut sources = Sources::new();
+    let f = sources.add_named(
+        "list.json",
+        "\u{feff}{\"value\": [{\"name\": \"nsg-x\", \"properties\": {\"securityRules\": [\n  {\"name\": \"r\", \"properties\": {\"priority\": \"150\", \"direction\": \"Outbound\", \"access\": \"Allow\", \"protocol\": \"Udp\", \"sourceAddressPrefix\": \"*\", \"sourcePortRange\": \"*\", \"destinationAddressPrefix\": \"*\", \"destinationPortRange\": \"123\"}}]}}]}",
+    );
+    let m = nsg::load(&sources, &[f]);
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    let n = &m.nsgs[0];
+    assert_eq!(
+        n.decl.keys,
+        vec![ResKey(
+            "arm:microsoft.network/networksecuritygroups/nsg-x".into()
+        )]
+    );
+    let r = &n.rules[0];
+    assert_eq!(known(&r.priority), 150);
+    assert_eq!(
+        r.decl.keys,
+        vec![ResKey(
+            "arm:microsoft.network/networksecuritygroups/nsg-x/securityrules/r".into()
+        )]
+    );
+    assert_eq!(at(&sources, &r.priority.span), (2, 44, "\"150\"".into()));
+}

@@ -318,3 +318,30 @@ fn references_back_to_a_resource_being_evaluated() {
             .contains("cycle")
     );
 }
+
+#[test]
+fn compiled_json_next_to_its_bicep_is_recognised() {
+    let mut src = Sources::new();
+    let b = src.add_named("infra/main.bicep", "param x string = 'a'\n");
+    let compiled = src.add_named(
+        "infra/main.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "metadata": {"_generator": {"name": "bicep", "version": "0.30.3"}}, "resources": []}"#,
+    );
+    let hand = src.add_named(
+        "infra/other.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "metadata": {"_generator": {"name": "bicep"}}, "resources": []}"#,
+    );
+    let same_stem_hand_written = src.add_named(
+        "app/main.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": []}"#,
+    );
+    let _ = same_stem_hand_written;
+    assert_eq!(
+        aks_egress_lint::frontend::bicep::compiled_from_bicep(
+            &src,
+            &[b],
+            &[compiled, hand, same_stem_hand_written]
+        ),
+        vec![compiled]
+    );
+}

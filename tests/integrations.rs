@@ -510,6 +510,10 @@ fn action_and_workflow_match_the_github_schemas() {
     for (schema, file) in [
         ("vendor.github-actions", "action.yml"),
         ("vendor.github-workflows", "examples/github-workflow.yml"),
+        (
+            "custom.github-workflows-require-timeout",
+            "examples/github-workflow.yml",
+        ),
     ] {
         let (ok, text) = run(Command::new(&bin)
             .arg("--builtin-schema")
@@ -726,6 +730,8 @@ fn pipeline_template_steps_run_and_gate() {
 
     // Lint: exit code per failOn; JUnit and SARIF written where asked.
     let lint = template_step("Lint AKS egress", &[]);
+    // The real linter when its CLI is complete; the stand-in before.
+    let (bin, real) = linter_for_action(dir.path());
     let bin_s = bin.to_string_lossy().into_owned();
     let junit = dir.path().join("r.junit.xml");
     let junit_s = junit.to_string_lossy().into_owned();
@@ -749,7 +755,18 @@ fn pipeline_template_steps_run_and_gate() {
             ],
         );
         assert_eq!(code, Some(want), "{path} {fail_on}: {out}");
-        assert!(junit.is_file());
+        let xml = std::fs::read_to_string(&junit).expect("junit");
+        assert!(xml.contains("<testsuites"), "{xml}");
+        if real {
+            let failing = path.ends_with("failing");
+            assert_eq!(
+                out.contains("##vso[task.logissue type=error"),
+                failing,
+                "{out}"
+            );
+            assert_eq!(xml.contains("<failure"), failing, "{xml}");
+            continue;
+        }
         let args = std::fs::read_to_string(&args_log).expect("args");
         assert_eq!(
             args,
@@ -758,4 +775,23 @@ fn pipeline_template_steps_run_and_gate() {
             )
         );
     }
+}
+
+#[test]
+fn pre_commit_hook_runs_the_binary_on_the_repository() {
+    let text = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("hooks");
+    let hooks: Vec<serde_yaml::Value> = serde_yaml::from_str(&text).expect("yaml list");
+    assert_eq!(hooks.len(), 1);
+    let h = &hooks[0];
+    for key in ["id", "name", "entry", "language"] {
+        assert!(
+            h[key].as_str().is_some_and(|v| !v.is_empty()),
+            "missing {key}"
+        );
+    }
+    assert_eq!(h["entry"].as_str(), Some(env!("CARGO_PKG_NAME")));
+    assert_eq!(h["language"].as_str(), Some("rust"));
+    // An egress path spans files: the hook lints the repository, not the
+    // changed files one by one.
+    assert_eq!(h["pass_filenames"].as_bool(), Some(false));
 }

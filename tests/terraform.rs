@@ -892,3 +892,122 @@ fn scan() {
         );
     }
 }
+
+#[test]
+fn locals_with_functions() {
+    let (d, m) = run("tf-locals", FrontendOptions::default());
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let subnets: Vec<(String, Vec<String>)> = m
+        .subnets
+        .iter()
+        .map(|s| (s.decl.label.clone(), k(&s.address_prefixes)))
+        .collect();
+    assert_eq!(
+        subnets,
+        vec![
+            (
+                "azurerm_subnet.nodes[\"snet-prod-00\"]".to_string(),
+                vec!["10.60.10.0/24".to_string()]
+            ),
+            (
+                "azurerm_subnet.nodes[\"snet-prod-01\"]".to_string(),
+                vec!["10.60.11.0/24".to_string()]
+            ),
+        ]
+    );
+    let rt = &m.route_tables[0];
+    assert_eq!(rt.decl.name.as_ref().unwrap().value, "rt-dev,prod,PROD");
+    let hop = rt.routes[0].next_hop_ip.as_ref().unwrap();
+    assert_eq!(k(hop), "10.60.0.4");
+    assert_eq!(
+        at(&d, &hop.span),
+        ("main.tf:36:30".into(), "local.fw_ip".into())
+    );
+    let rule = &m.fw_collections[0].rules[0];
+    assert_eq!(
+        k(rule.target_fqdns.as_ref().unwrap()),
+        vec![
+            "mcr.microsoft.com".to_string(),
+            "*.data.mcr.microsoft.com".to_string()
+        ]
+    );
+    assert_eq!(
+        k(rule.source_addresses.as_ref().unwrap()),
+        vec!["10.60.10.0/24".to_string(), "10.60.11.0/24".to_string()]
+    );
+    assert_eq!(
+        k(m.fw_collections[0].firewall.as_ref().unwrap()),
+        ResKey::arm("Microsoft.Network/azureFirewalls", &["fw-prod"])
+    );
+}
+
+#[test]
+fn references_to_computed_attributes() {
+    let (d, m) = run("tf-computed-refs", FrontendOptions::default());
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+    let fw = ResKey::tf("", "azurerm_firewall.hub");
+    let private_ip = Ref {
+        target: fw.clone(),
+        attr: "private_ip".into(),
+    };
+    match &m.vnets[0].dns_servers.as_ref().unwrap().value {
+        Value::Ref(r) => assert_eq!(r, &private_ip),
+        other => panic!("{other:?}"),
+    }
+    let rt = &m.route_tables[0];
+    let hop = rt.routes[0].next_hop_ip.as_ref().unwrap();
+    assert_eq!(r#ref(hop), private_ip);
+    assert_eq!(
+        at(&d, &hop.span),
+        (
+            "main.tf:53:30".into(),
+            "azurerm_firewall.hub.ip_configuration[0].private_ip_address".into()
+        )
+    );
+    // Written attributes of other resources are read through.
+    assert_eq!(k(&rt.routes[1].address_prefix), "10.70.0.0/26");
+    let rule = &m.nsgs[0].rules[0];
+    assert_eq!(k(&rule.source_addresses), vec!["10.70.4.0/22".to_string()]);
+    assert_eq!(
+        k(&rule.destination_addresses),
+        vec!["10.70.0.0/26".to_string()]
+    );
+    // The firewall and cluster subnets link by `.id`.
+    assert_eq!(
+        k(m.firewalls[0].subnet.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_subnet.fw")
+    );
+    let c = &m.clusters[0];
+    assert_eq!(
+        k(c.node_pools[0].subnet.as_ref().unwrap()),
+        ResKey::tf("", "azurerm_subnet.aks")
+    );
+    // A location that depends on a variable without a value: unknown, with
+    // the variable named and how to supply it.
+    match &c.location.as_ref().unwrap().value {
+        Value::Unknown(u) => {
+            assert!(u.reason.contains("variable `location`"), "{}", u.reason);
+            assert_eq!(
+                u.hint.as_deref(),
+                Some("--var location=... or a tfvars file")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        m.subnets[1].vnet,
+        Some(ResKey::arm(
+            "Microsoft.Network/virtualNetworks",
+            &["vnet-hub"]
+        ))
+    );
+    // --location stands in for it.
+    let (_, m) = run(
+        "tf-computed-refs",
+        FrontendOptions {
+            location: Some("swedencentral".into()),
+            ..FrontendOptions::default()
+        },
+    );
+    assert_eq!(k(m.clusters[0].location.as_ref().unwrap()), "swedencentral");
+}

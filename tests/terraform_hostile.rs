@@ -198,3 +198,36 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn long_reference_chains_do_not_overflow_the_stack() {
+    // Resources that each read the previous one, through nested blocks,
+    // dynamic blocks and for expressions: every level is a deeper recursion.
+    let mut s = String::new();
+    // Declared last-first, so the first resource read pulls the whole chain.
+    for i in (0..3000).rev() {
+        let prev = if i == 0 {
+            "\"10.0.0.0/24\"".to_string()
+        } else {
+            format!(
+                "[for x in azurerm_route_table.r{}.route : x.address_prefix][0]",
+                i - 1
+            )
+        };
+        s.push_str(&format!(
+            "resource \"azurerm_route_table\" \"r{i}\" {{\n  name = \"r{i}\"\n  dynamic \"route\" {{\n    for_each = [1]\n    content {{\n      name = \"x\"\n      address_prefix = {prev}\n      next_hop_type = \"None\"\n    }}\n  }}\n}}\n"
+        ));
+    }
+    let (_, m, t) = run_files(&[("main.tf", s.into_bytes())], TEN_MB);
+    assert_eq!(m.route_tables.len(), 3000);
+    assert!(t < Duration::from_secs(60), "{t:?}");
+    // Early links resolve; past the depth limit values are unknown, not guessed.
+    let prefix = |i: usize| {
+        m.route_tables
+            .iter()
+            .find(|r| r.decl.label == format!("azurerm_route_table.r{i}"))
+            .map(|r| r.routes[0].address_prefix.value.known().is_some())
+    };
+    assert_eq!(prefix(1), Some(true));
+    assert_eq!(prefix(2999), Some(false));
+}

@@ -15,20 +15,70 @@ use std::path::Path;
 /// GitHub rejects a job summary above 1 MiB; stay under it.
 const SUMMARY_LIMIT: usize = 1000 * 1024;
 
-/// Write one workflow command per finding.
+/// GitHub shows at most 10 error, 10 warning and 10 notice annotations per
+/// step and drops the rest silently (actions/toolkit, docs/problem-matchers.md,
+/// "Limitations").
+pub const ANNOTATIONS_PER_KIND: usize = 10;
+
+/// Write one workflow command per finding, up to what GitHub shows; the
+/// rest as plain log lines, and a notice saying how many were not annotated.
 pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Result<()> {
+    let total = |s: Severity| report.count(s);
+    let overflow = [Severity::Error, Severity::Warning, Severity::Note]
+        .iter()
+        .any(|s| total(*s) > ANNOTATIONS_PER_KIND);
+    // Keep a notice free for the message about the rest.
+    let cap = |s: Severity| match s {
+        Severity::Note if overflow => ANNOTATIONS_PER_KIND - 1,
+        _ => ANNOTATIONS_PER_KIND,
+    };
+    let mut shown = [0usize; 3];
+    let mut hidden = 0usize;
     for f in &report.findings {
-        writeln!(w, "{}", command(f, sources))?;
+        let slot = &mut shown[f.severity as usize];
+        if *slot < cap(f.severity) {
+            *slot += 1;
+            writeln!(w, "{}", command(f, sources))?;
+        } else {
+            hidden += 1;
+            writeln!(w, "{}", plain(f, sources))?;
+        }
+    }
+    if hidden > 0 {
+        writeln!(
+            w,
+            "::notice title=aks-egress-lint::{hidden} more findings are in the log above but not annotated (GitHub shows {ANNOTATIONS_PER_KIND} annotations of each kind per step); the job summary and the SARIF report have them all"
+        )?;
     }
     Ok(())
 }
 
-fn command(f: &Finding, sources: &Sources) -> String {
-    let kind = match f.severity {
+fn kind(s: Severity) -> &'static str {
+    match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Note => "notice",
-    };
+    }
+}
+
+/// A finding that gets no annotation, as a log line that cannot be taken
+/// for a workflow command.
+fn plain(f: &Finding, sources: &Sources) -> String {
+    let p = f.primary();
+    let (line, col, _, _) = sources.span_lines(&p.span);
+    let msg = format!(
+        "{}:{line}:{col}: {} {} [{}]: {}",
+        sources.get(p.span.file).display,
+        f.severity.as_str(),
+        f.code.as_str(),
+        f.code.name(),
+        f.message
+    );
+    msg.replace(['\r', '\n'], " ")
+}
+
+fn command(f: &Finding, sources: &Sources) -> String {
+    let kind = kind(f.severity);
     let p = f.primary();
     let (line, col, _, _) = sources.span_lines(&p.span);
     let mut msg = f.message.clone();
@@ -122,6 +172,52 @@ pub fn append_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotations_stop_at_what_github_shows() {
+        use crate::finding::Code;
+        use crate::source::Span;
+        let mut s = Sources::new();
+        let id = s.add_named("a.tf", "x\n");
+        let mut findings = vec![];
+        for i in 0..12 {
+            findings.push(Finding::new(
+                Code::AEL001,
+                format!("e{i}"),
+                Span::new(id, 0..1),
+                "l",
+            ));
+        }
+        for i in 0..3 {
+            let mut f = Finding::new(Code::AEL008, format!("n{i}"), Span::new(id, 0..1), "l");
+            f.severity = Severity::Note;
+            findings.push(f);
+        }
+        let report = Report {
+            findings,
+            ..Default::default()
+        };
+        let mut out = vec![];
+        write(&mut out, &report, &s).expect("write");
+        let out = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("::error ")).count(),
+            10
+        );
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("::notice ")).count(),
+            4
+        );
+        assert_eq!(
+            lines[10],
+            "a.tf:1:1: error AEL001 [missing-required-endpoint]: e10"
+        );
+        assert!(
+            lines[15].starts_with("::notice title=aks-egress-lint::2 more findings"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn escapes() {

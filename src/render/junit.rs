@@ -13,26 +13,46 @@
 //! durations are written, so the output is reproducible.
 
 use crate::finding::{Finding, Report, Severity, Verdict};
-use crate::source::Sources;
+use crate::source::{FileId, Sources};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Result<()> {
     let mut out = quick_junit::Report::new("aks-egress-lint");
-    // Each finding lands in exactly one test case.
+    // Each finding lands in exactly one test case. Buckets keep this linear.
+    let mut by_cluster: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        if let Some(c) = f.cluster.as_deref() {
+            by_cluster.entry(c).or_default().push(i);
+        }
+    }
     let mut placed = vec![false; report.findings.len()];
 
     for c in &report.clusters {
+        let mine_all = by_cluster.get(c.name.as_str()).cloned().unwrap_or_default();
+        let mut by_req: HashMap<&str, Vec<usize>> = HashMap::new();
+        for &i in &mine_all {
+            if let Some(r) = report
+                .findings
+                .get(i)
+                .and_then(|f| f.requirement.as_deref())
+            {
+                by_req.entry(r).or_default().push(i);
+            }
+        }
         let mut suite = TestSuite::new(format!("cluster {}", c.name));
         for v in &c.verdicts {
             let name = format!(
                 "{} {}:{}/{}",
                 v.requirement, v.endpoint.destination, v.endpoint.port, v.endpoint.protocol
             );
-            let mine = take(report, &mut placed, |f| {
-                f.cluster.as_deref() == Some(c.name.as_str())
-                    && (f.requirement.as_deref() == Some(v.requirement.as_str())
-                        && f.endpoint.as_ref().is_none_or(|e| *e == v.endpoint))
+            let candidates = by_req
+                .get(v.requirement.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let mine = take(report, &mut placed, candidates, |f| {
+                f.endpoint.as_ref().is_none_or(|e| *e == v.endpoint)
             });
             let mut case = case(&name, &c.name, &mine, sources);
             if v.verdict == Verdict::Unknown && mine.is_empty() {
@@ -40,17 +60,20 @@ pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Resul
             }
             suite.add_test_case(case);
         }
-        let rest = take(report, &mut placed, |f| {
-            f.cluster.as_deref() == Some(c.name.as_str())
-        });
+        let rest = take(report, &mut placed, &mine_all, |_| true);
         suite.add_test_case(case("cluster", &c.name, &rest, sources));
         out.add_test_suite(suite);
     }
 
     // Findings for clusters without a summary, or for no cluster: per file.
+    let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        by_file.entry(f.primary().span.file).or_default().push(i);
+    }
     let mut files = TestSuite::new("files");
     for (id, file) in sources.iter() {
-        let mine = take(report, &mut placed, |f| f.primary().span.file == id);
+        let candidates = by_file.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+        let mine = take(report, &mut placed, candidates, |_| true);
         files.add_test_case(case(&file.display, "files", &mine, sources));
     }
     out.add_test_suite(files);
@@ -63,14 +86,16 @@ pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Resul
     Ok(())
 }
 
+/// The not yet placed findings among `candidates` that `pred` accepts.
 fn take<'a>(
     report: &'a Report,
     placed: &mut [bool],
+    candidates: &[usize],
     pred: impl Fn(&Finding) -> bool,
 ) -> Vec<&'a Finding> {
     let mut out = vec![];
-    for (i, f) in report.findings.iter().enumerate() {
-        if let Some(p) = placed.get_mut(i) {
+    for &i in candidates {
+        if let (Some(p), Some(f)) = (placed.get_mut(i), report.findings.get(i)) {
             if !*p && pred(f) {
                 *p = true;
                 out.push(f);

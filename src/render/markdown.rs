@@ -134,6 +134,19 @@ fn cluster(out: &mut String, c: &ClusterSummary, sources: &Sources, opts: &Optio
         let _ = writeln!(out, "No catalog requirement applies.\n");
         return;
     }
+    // Long tables fold away; they start open when something is not allowed.
+    let count = |v: Verdict| c.verdicts.iter().filter(|r| r.verdict == v).count();
+    let (allowed, denied, unknown) = (
+        count(Verdict::Allowed),
+        count(Verdict::Denied),
+        count(Verdict::Unknown),
+    );
+    let _ = writeln!(
+        out,
+        "<details{}><summary>{}: {allowed} allowed, {denied} denied, {unknown} unknown</summary>\n",
+        if denied + unknown > 0 { " open" } else { "" },
+        plural(c.verdicts.len(), "requirement"),
+    );
     let _ = writeln!(
         out,
         "| verdict | requirement | destination | port | level | decided by |\n|---|---|---|---|---|---|"
@@ -160,7 +173,7 @@ fn cluster(out: &mut String, c: &ClusterSummary, sources: &Sources, opts: &Optio
             cell(&decided),
         );
     }
-    out.push('\n');
+    out.push_str("\n</details>\n\n");
 }
 
 fn decided_by(l: &Label, sources: &Sources, opts: &Options) -> String {

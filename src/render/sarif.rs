@@ -8,6 +8,10 @@
 //!
 //! Paths are relative, with `/` separators, against the `%SRCROOT%` base: on
 //! GitHub that is the checkout, which is where the linter runs.
+//!
+//! No `automationDetails.id` is written: upload-sarif's `category` input
+//! only applies when the file has none (github/codeql-action#463), and two
+//! runs on different folders of one repository need different categories.
 
 use crate::finding::{ClusterSummary, Code, Finding, Label, Report, Severity};
 use crate::source::{Sources, Span};
@@ -88,14 +92,8 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
-    automation_details: AutomationDetails,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
-}
-
-#[derive(Serialize)]
-struct AutomationDetails {
-    id: &'static str,
 }
 
 #[derive(Serialize)]
@@ -211,7 +209,31 @@ struct PhysicalLocation<'a> {
 #[serde(rename_all = "camelCase")]
 struct ArtifactLocation<'a> {
     uri: String,
-    uri_base_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'a str>,
+}
+
+/// Relative paths go against `%SRCROOT%`; a file outside the current folder
+/// (shown with an absolute path) becomes an absolute `file:` URI.
+fn artifact(display: &str) -> ArtifactLocation<'static> {
+    let bytes = display.as_bytes();
+    let windows_drive = bytes.len() > 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic();
+    if display.starts_with('/') {
+        ArtifactLocation {
+            uri: format!("file://{}", uri_path(display)),
+            uri_base_id: None,
+        }
+    } else if windows_drive {
+        ArtifactLocation {
+            uri: format!("file:///{}", uri_path(display)),
+            uri_base_id: None,
+        }
+    } else {
+        ArtifactLocation {
+            uri: uri_path(display),
+            uri_base_id: Some(SRCROOT),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -296,13 +318,16 @@ fn location<'a>(
     message: Option<&str>,
 ) -> Location<'a> {
     let (l1, c1, l2, c2) = sources.span_lines(span);
+    // A reversed span would make an invalid region; point at its start.
+    let (l2, c2) = if (l2, c2) < (l1, c1) {
+        (l1, c1)
+    } else {
+        (l2, c2)
+    };
     Location {
         id,
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: uri_path(&sources.get(span.file).display),
-                uri_base_id: SRCROOT,
-            },
+            artifact_location: artifact(&sources.get(span.file).display),
             region: Region {
                 start_line: l1,
                 start_column: c1,
@@ -485,9 +510,6 @@ pub fn write(w: &mut dyn Write, report: &Report, sources: &Sources) -> io::Resul
                     rules: Code::ALL.iter().map(|c| rule(*c)).collect(),
                 },
             },
-            automation_details: AutomationDetails {
-                id: "aks-egress-lint/",
-            },
             column_kind: "unicodeCodePoints",
             results,
         }],
@@ -546,5 +568,20 @@ mod tests {
         assert_eq!(sentence("Done."), "Done.");
         assert_eq!(sentence("add:\nrule {\n}"), "Add:\nrule {\n}");
         assert_eq!(uri_path("a b/c#d.tf"), "a%20b/c%23d.tf");
+        let a = artifact("/tmp/x y.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("file:///tmp/x%20y.tf", None)
+        );
+        let a = artifact("C:/src/main.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("file:///C:/src/main.tf", None)
+        );
+        let a = artifact("infra/main.tf");
+        assert_eq!(
+            (a.uri.as_str(), a.uri_base_id),
+            ("infra/main.tf", Some(SRCROOT))
+        );
     }
 }

@@ -96,6 +96,22 @@ resource rcg 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-05-01
           }
           {
             ruleType: 'NetworkRule'
+            name: 'api-server'
+            ipProtocols: [
+              'TCP'
+            ]
+            sourceAddresses: [
+              '10.0.4.0/22'
+            ]
+            destinationAddresses: [
+              'AzureCloud.westeurope'
+            ]
+            destinationPorts: [
+              '443'
+            ]
+          }
+          {
+            ruleType: 'NetworkRule'
             name: 'ntp'
             ipProtocols: [
               'UDP'
@@ -142,6 +158,25 @@ resource rcg 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-05-01
               'packages.microsoft.com'
               'acs-mirror.azureedge.net'
               'packages.aks.azure.com'
+              'snapshot.ubuntu.com'
+            ]
+          }
+          {
+            ruleType: 'ApplicationRule'
+            name: 'ubuntu-updates'
+            protocols: [
+              {
+                protocolType: 'Http'
+                port: 80
+              }
+            ]
+            sourceAddresses: [
+              '10.0.4.0/22'
+            ]
+            targetFqdns: [
+              'security.ubuntu.com'
+              'azure.archive.ubuntu.com'
+              'changelogs.ubuntu.com'
             ]
           }
         ]

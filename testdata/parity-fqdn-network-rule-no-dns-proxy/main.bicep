@@ -48,3 +48,17 @@ resource rcg 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-05-01
     ]
   }
 }
+
+resource fw 'Microsoft.Network/azureFirewalls@2024-05-01' = {
+  name: 'fw-nodns'
+  location: 'westeurope'
+  properties: {
+    sku: {
+      name: 'AZFW_VNet'
+      tier: 'Standard'
+    }
+    firewallPolicy: {
+      id: policy.id
+    }
+  }
+}

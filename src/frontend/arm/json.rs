@@ -128,6 +128,16 @@ impl Json {
 /// Parse JSON with comments, trailing commas and raw newlines in strings.
 /// Nesting deeper than `max_depth` is an error.
 pub fn parse(text: &str, max_depth: usize) -> Result<Json, JsonError> {
+    // Editors on Windows save templates with a byte-order mark, and Azure
+    // accepts them; three spaces in its place keep every offset.
+    let owned;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            owned = format!("   {rest}");
+            owned.as_str()
+        }
+        None => text,
+    };
     prescan_depth(text, max_depth)?;
     let opts = jsonc_parser::ParseOptions {
         allow_comments: true,
@@ -289,5 +299,18 @@ mod tests {
         let e = parse(&deep, 128).unwrap_err();
         assert_eq!(e.range.start, 128);
         assert!(parse("", 64).is_err());
+    }
+}
+
+#[cfg(test)]
+mod bom_tests {
+    use super::*;
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let text = "\u{feff}{\"a\": \"x\"}";
+        let j = parse(text, 8).unwrap();
+        let a = j.get("a").unwrap();
+        assert_eq!(&text[a.range.clone()], "\"x\"");
     }
 }

@@ -202,20 +202,26 @@ fn load_here(
     let ctx = Ctx::new(sources, opts);
     let mut model = Model::default();
 
-    // Values from --parameters, in order (later files win).
+    // Values from --parameters, in order (later files win). A file outside
+    // the scanned folders is read here; its values point at the parameter's
+    // declaration in each template, since the file has no place in `sources`.
     let mut cli = Supplied::new();
+    let mut cli_outside: Vec<(String, expr::Val)> = vec![];
     for p in &opts.parameters {
         match sources.find(p) {
             Some(f) => match parse_file(sources, f, opts) {
                 Ok(doc) => cli.extend(deploy::parameter_file_values(&doc, f)),
                 Err(e) => model.findings.push(*e),
             },
-            None => ctx.finding(
-                Code::AEL000,
-                format!("parameters file `{}` was not read", p.display()),
-                Span::new(templates.first().copied().unwrap_or_default(), 0..0),
-                "here",
-            ),
+            None => match read_outside(p, opts) {
+                Ok(vals) => cli_outside.extend(vals),
+                Err(msg) => ctx.finding(
+                    Code::AEL000,
+                    msg,
+                    Span::new(templates.first().copied().unwrap_or_default(), 0..0),
+                    "here",
+                ),
+            },
         }
     }
 
@@ -232,6 +238,15 @@ fn load_here(
                 continue;
             }
         };
+        let mut cli = cli.clone();
+        for (name, v) in &cli_outside {
+            let decl = doc.get("parameters").and_then(|p| p.member(name));
+            let span = Span::new(file, decl.map(|m| m.key_range.clone()).unwrap_or(0..0));
+            cli.insert(
+                name.to_ascii_lowercase(),
+                template::SNode::from_val(v.clone(), &span),
+            );
+        }
         let mut sets = vec![];
         for pf in pair_parameters(sources, file, templates, params) {
             match parse_file(sources, pf, opts) {
@@ -245,7 +260,7 @@ fn load_here(
         }
         let own = !sets.is_empty();
         if sets.is_empty() {
-            sets.push(cli.clone());
+            sets.push(cli);
         }
         docs.push((file, doc, sets, own));
     }
@@ -278,11 +293,42 @@ fn load_here(
     let evs = ctx.out.take();
     let mut m = Model::default();
     resources::map(&evs, &mut m);
-    dedup_model(&mut m);
+    // Only several instances of one template can repeat a resource exactly.
+    if docs.iter().any(|d| d.2.len() > 1) {
+        dedup_model(&mut m);
+    }
     model.merge(m);
     model.findings.extend(ctx.findings.take());
     dedup_findings(&mut model.findings);
     model
+}
+
+/// Values of a `--parameters` file that discovery did not read.
+fn read_outside(path: &Path, opts: &FrontendOptions) -> Result<Vec<(String, expr::Val)>, String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read parameters file `{}`: {e}", path.display()))?;
+    if meta.len() > opts.limits.max_file_size {
+        return Err(format!(
+            "parameters file `{}` is over the {}-byte limit",
+            path.display(),
+            opts.limits.max_file_size
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read parameters file `{}`: {e}", path.display()))?;
+    let doc = json::parse(&text, opts.limits.max_depth.max(8)).map_err(|e| {
+        format!(
+            "parameters file `{}` is not valid JSON: {} (at byte {})",
+            path.display(),
+            e.message,
+            e.range.start
+        )
+    })?;
+    let vals = deploy::parameter_file_values(&doc, FileId::default());
+    let mut out: Vec<(String, expr::Val)> =
+        vals.into_iter().map(|(k, v)| (k, v.to_val())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Findings repeat when a template is evaluated once per parameter file.

@@ -9,6 +9,7 @@ use super::expr::{ResRef, Val};
 use super::template::{EvRes, SNode, SV};
 use crate::model::*;
 use crate::source::{Span, Spanned};
+use std::borrow::Cow;
 
 // ---------- value helpers ----------
 
@@ -325,11 +326,14 @@ fn parent_key(ev: &EvRes) -> Option<Attr<ResKey>> {
     ))
 }
 
-fn props_or_empty(ev: &EvRes) -> SNode {
-    ev.properties.clone().unwrap_or(SNode {
-        v: SV::Obj(vec![]),
-        span: ev.span.clone(),
-    })
+fn props_or_empty(ev: &EvRes) -> Cow<'_, SNode> {
+    match &ev.properties {
+        Some(p) => Cow::Borrowed(p),
+        None => Cow::Owned(SNode {
+            v: SV::Obj(vec![]),
+            span: ev.span.clone(),
+        }),
+    }
 }
 
 // ---------- mapping ----------
@@ -458,8 +462,8 @@ fn map_resources(resources: &[EvRes], model: &mut Model) {
                     .unwrap_or(&[])
                     .iter()
                     .map(|r| {
-                        let rp = r.get("properties").cloned().unwrap_or_else(|| r.clone());
-                        security_rule(&rp, child_decl(&d, "securityRules", &ev.ty, r), None, false)
+                        let rp = r.get("properties").unwrap_or(r);
+                        security_rule(rp, child_decl(&d, "securityRules", &ev.ty, r), None, false)
                     })
                     .collect();
                 let subnets = p
@@ -491,8 +495,8 @@ fn map_resources(resources: &[EvRes], model: &mut Model) {
                     .unwrap_or(&[])
                     .iter()
                     .map(|r| {
-                        let rp = r.get("properties").cloned().unwrap_or_else(|| r.clone());
-                        route(&rp, child_decl(&d, "routes", &ev.ty, r), None)
+                        let rp = r.get("properties").unwrap_or(r);
+                        route(rp, child_decl(&d, "routes", &ev.ty, r), None)
                     })
                     .collect();
                 model.route_tables.push(RouteTable {

@@ -710,18 +710,16 @@ pub fn eval_string(s: &str, span: &Span, env: &Env) -> SNode {
                 .unwrap_or_else(|| SNode::from_val(expr::eval_expr(&e, env), span)),
             Err(e) => {
                 let msg = format!("invalid template expression: {}", e.message);
-                // +1 for the opening quote, +1 for `[`.
-                let at = span.range.start + 2 + e.offset;
-                let at = at.min(span.range.end);
-                env.t.ctx.finding(
-                    Code::AEL000,
-                    msg.clone(),
-                    Span::new(
-                        span.file,
-                        at..at.max(span.range.start + 1).min(span.range.end),
-                    ),
-                    "here",
-                );
+                // The exact character when the string is written without
+                // escapes (+1 for the opening quote, +1 for `[`); else the string.
+                let raw = env.t.ctx.sources.slice(span);
+                let at = if raw.len() == s.len() + 2 {
+                    let at = (span.range.start + 2 + e.offset).min(span.range.end - 1);
+                    Span::new(span.file, at..at + 1)
+                } else {
+                    span.clone()
+                };
+                env.t.ctx.finding(Code::AEL000, msg.clone(), at, "here");
                 SNode::from_val(Val::error(msg), span)
             }
         },
@@ -875,6 +873,12 @@ fn walk_one(
             Val::Bool(true) => {}
             Val::Unknown(w) => {
                 condition = Some(Unknown::new(format!("condition is unknown: {}", w.reason)))
+            }
+            Val::Ref(r) => {
+                condition = Some(Unknown::new(format!(
+                    "condition reads `{}`, known only after deployment",
+                    r.target
+                )))
             }
             other => {
                 condition = Some(Unknown::new(format!(

@@ -226,17 +226,7 @@ pub fn compiled_from_bicep(
         .filter(|t| {
             let f = sources.get(*t);
             stems.contains(&crate::source::normalize(&f.path.with_extension("")))
-                && generated_by_bicep(&f.text)
+                && crate::frontend::arm::is_bicep_generated(sources, *t)
         })
         .collect()
-}
-
-fn generated_by_bicep(text: &str) -> bool {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => v
-            .pointer("/metadata/_generator/name")
-            .and_then(|n| n.as_str())
-            .is_some_and(|n| n.eq_ignore_ascii_case("bicep")),
-        Err(_) => false,
-    }
 }

@@ -663,10 +663,27 @@ impl<'a> Conv<'a> {
                     let obj = self.expr(o, d);
                     let name = self.text(p.byte_range()).to_string();
                     let name_range = p.byte_range();
-                    return postfix(obj, range.end, &mut |obj| ExprKind::Member {
-                        obj: Box::new(obj),
-                        name: name.clone(),
-                        name_range: name_range.clone(),
+                    let mut c = n.walk();
+                    let safe = n.children(&mut c).any(|t| t.kind() == ".?");
+                    return postfix(obj, range.end, &mut |obj| {
+                        if safe {
+                            // `a.?b` is null when `b` is missing: ARM's tryGet.
+                            let key = Expr {
+                                kind: ExprKind::Str(vec![StrPart::Lit(name.clone())]),
+                                range: name_range.clone(),
+                            };
+                            return ExprKind::Call {
+                                ns: Some("sys".into()),
+                                name: "tryGet".into(),
+                                name_range: name_range.clone(),
+                                args: vec![obj, key],
+                            };
+                        }
+                        ExprKind::Member {
+                            obj: Box::new(obj),
+                            name: name.clone(),
+                            name_range: name_range.clone(),
+                        }
                     });
                 }
                 _ => ExprKind::Unsupported(String::new()),
@@ -1267,6 +1284,7 @@ mod precedence_tests {
             ("(a + b).c", "([a op b]).c"),
             ("!a.b && c.d", "[!(a.b) op c.d]"),
             ("filter(xs, x => x.on)", "filter(xs, x => x.on)"),
+            ("a.?b.c", "tryGet(a, Str([Lit(\"b\")])).c"),
         ];
         for (src, want) in cases {
             let f = parse(&format!("var v = {src}\n"), false, 128);

@@ -7,17 +7,16 @@
 //! nesting depth, expansion counts and the total number of evaluation steps
 //! are all bounded.
 
-use super::funcs;
+use super::expr::{apply_type, const_value};
 use super::parse::{BRef, ModSrc, ResDecl, block_span, span_of};
-use super::value::{Origin, Unk, V, derived, pending_reason};
+use super::value::{Origin, Unk, V, pending_reason};
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::ResKey;
 use crate::source::{FileId, Sources, Span, normalize};
 use hcl_edit::Span as _;
-use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
-use hcl_edit::template::{Element, Template};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -27,7 +26,7 @@ pub type Scope = Vec<(String, V)>;
 
 /// Every evaluation step counts against this budget, so no input can keep
 /// the evaluator busy for long.
-const MAX_STEPS: u64 = 1_000_000;
+pub(super) const MAX_STEPS: u64 = 1_000_000;
 
 pub struct Prog {
     pub mods: Vec<ModSrc>,
@@ -46,7 +45,7 @@ impl Prog {
 }
 
 #[derive(Clone, Debug)]
-enum Slot {
+pub(super) enum Slot {
     Busy,
     Done(V),
 }
@@ -87,11 +86,15 @@ pub struct Inst {
     pub condition: Option<Unk>,
     /// Root module only: values from tfvars and the command line.
     pub root_vars: BTreeMap<String, V>,
+    /// Qualifies keys when a scan has several root modules, whose Terraform
+    /// addresses would otherwise collide (`azurerm_subnet.internal` in two
+    /// unrelated configurations): the root folder, or empty.
+    pub root_tag: String,
     var_cache: HashMap<String, Slot>,
     local_cache: HashMap<String, Slot>,
     res_cache: HashMap<String, Slot>,
-    out_cache: HashMap<String, Slot>,
-    children: HashMap<String, Option<Children>>,
+    pub(super) out_cache: HashMap<String, Slot>,
+    pub(super) children: HashMap<String, Option<Children>>,
 }
 
 impl Inst {
@@ -105,6 +108,7 @@ impl Inst {
             depth: 0,
             condition: None,
             root_vars: BTreeMap::new(),
+            root_tag: String::new(),
             var_cache: HashMap::new(),
             local_cache: HashMap::new(),
             res_cache: HashMap::new(),
@@ -142,13 +146,17 @@ pub struct Ev<'a> {
     pub insts: Vec<Inst>,
     pub findings: Vec<Finding>,
     noted: HashSet<(u32, usize, usize)>,
-    depth: usize,
-    steps: u64,
-    max_depth: usize,
-    max_items: usize,
+    pub(super) depth: usize,
+    pub(super) steps: u64,
+    pub(super) max_depth: usize,
+    pub(super) max_items: usize,
     /// The `configuration.root_module` of the plan read alone, to follow
     /// references through module outputs.
     pub plan_cfg: Option<&'a serde_json::Value>,
+    /// Root tag of the plan read alone (see [`Inst::root_tag`]).
+    pub plan_tag: String,
+    /// Cluster extensions read: the cluster they name, and where.
+    pub extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -163,7 +171,7 @@ pub fn key_suffix(k: &Option<V>) -> String {
     match k {
         None => String::new(),
         Some(V::Num(n)) => format!("[{}]", *n as i64),
-        Some(V::Str(s)) => format!("[{s:?}]"),
+        Some(V::Str(s)) => format!("[{}]", quote(s)),
         Some(_) => "[?]".into(),
     }
 }
@@ -191,6 +199,8 @@ impl<'a> Ev<'a> {
             max_depth: opts.limits.max_depth.max(16) * 4,
             max_items: opts.limits.max_expansion.max(1),
             plan_cfg: None,
+            plan_tag: String::new(),
+            extensions: vec![],
         }
     }
 
@@ -215,9 +225,11 @@ impl<'a> Ev<'a> {
 
     /// Create the root instance of module `src` with variables from tfvars
     /// files and the command line, in Terraform's precedence order.
-    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>) -> usize {
+    pub fn add_root(&mut self, src: usize, planned: BTreeMap<String, V>, tag: String) -> usize {
         let mi = self.insts.len();
-        self.insts.push(Inst::new(src, String::new()));
+        let mut inst = Inst::new(src, String::new());
+        inst.root_tag = tag;
+        self.insts.push(inst);
         // Each root module has its own evaluation budget.
         self.steps = 0;
         let m = &self.prog.mods[src];
@@ -436,7 +448,7 @@ impl<'a> Ev<'a> {
         v
     }
 
-    fn set_slot(&mut self, mi: usize, kind: SlotKind, name: &str, s: Slot) {
+    pub(super) fn set_slot(&mut self, mi: usize, kind: SlotKind, name: &str, s: Slot) {
         if let Some(i) = self.insts.get_mut(mi) {
             let map = match kind {
                 SlotKind::Var => &mut i.var_cache,
@@ -655,8 +667,12 @@ impl<'a> Ev<'a> {
     // ------------------------------------------------------------ resources
 
     pub fn res_key(&self, mi: usize, addr: &str) -> ResKey {
-        let path = self.insts.get(mi).map(|i| i.path.as_str()).unwrap_or("");
-        ResKey::tf(path, addr)
+        let (tag, path) = self
+            .insts
+            .get(mi)
+            .map(|i| (i.root_tag.as_str(), i.path.as_str()))
+            .unwrap_or(("", ""));
+        ResKey::tf(&key_module(tag, path), addr)
     }
 
     /// A resource (or data source) as a value: an object, a list (`count`)
@@ -796,197 +812,6 @@ impl<'a> Ev<'a> {
         V::Map(m, Some(Box::new(origin)))
     }
 
-    // -------------------------------------------------------------- modules
-
-    /// The instances of module call `name` in instance `mi` (created once).
-    pub fn children(&mut self, mi: usize, name: &str) -> Children {
-        match self.insts.get(mi).and_then(|i| i.children.get(name)) {
-            Some(Some(c)) => return c.clone(),
-            Some(None) => return Children::External(format!("module `{name}` uses itself")),
-            None => {}
-        }
-        if let Some(i) = self.insts.get_mut(mi) {
-            i.children.insert(name.to_string(), None);
-        }
-        let c = self.children_uncached(mi, name);
-        if let Some(i) = self.insts.get_mut(mi) {
-            i.children.insert(name.to_string(), Some(c.clone()));
-        }
-        c
-    }
-
-    fn children_uncached(&mut self, mi: usize, name: &str) -> Children {
-        let m = self.src(mi);
-        let Some(&at) = m.calls.get(name) else {
-            return Children::External(format!("no module block `{name}`"));
-        };
-        let Some(b) = m.block(at) else {
-            return Children::External("missing block".into());
-        };
-        let file = m.file_id(at);
-        let source = b
-            .body
-            .get_attribute("source")
-            .and_then(|a| match &a.value {
-                Expression::String(s) => Some(s.value().to_string()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let depth = self.insts.get(mi).map(|i| i.depth).unwrap_or(0);
-        let parent_path = self
-            .insts
-            .get(mi)
-            .map(|i| i.path.clone())
-            .unwrap_or_default();
-        let parent_cond = self.insts.get(mi).and_then(|i| i.condition.clone());
-        let span = block_span(file, b);
-        let reason = if !is_local_source(self.prog, &m.dir, &source) {
-            let r = format!(
-                "module `{name}` comes from `{source}`, which is not fetched; its outputs are unknown"
-            );
-            self.note(
-                span,
-                r.clone(),
-                Some(
-                    "vendor the module into the repository or lint a `terraform show -json` plan"
-                        .into(),
-                ),
-            );
-            r
-        } else {
-            let dir = normalize(&m.dir.join(&source));
-            if !self.inside_root(&dir) {
-                let r = format!(
-                    "module `{name}` points outside the scanned root (`{source}`); it was not followed"
-                );
-                self.note(span, r.clone(), None);
-                r
-            } else if depth >= 32 {
-                let r = format!("module `{name}` is nested more than 32 levels deep");
-                self.note(span, r.clone(), None);
-                r
-            } else if let Some(&src) = self.prog.by_dir.get(&dir) {
-                let exp = self.expand(mi, file, &b.body, &format!("`module.{name}`"));
-                let mut ids = vec![];
-                for (k, scope) in &exp.items {
-                    if self.insts.len() > 10_000 {
-                        break;
-                    }
-                    let id = self.insts.len();
-                    let mut inst = Inst::new(src, join_path(&parent_path, name, k));
-                    inst.parent = Some(mi);
-                    inst.call = Some(at);
-                    inst.call_scope = scope.clone();
-                    inst.depth = depth + 1;
-                    inst.condition = exp.condition.clone().or(parent_cond.clone());
-                    self.insts.push(inst);
-                    ids.push(id);
-                }
-                return Children::Local(exp, ids);
-            } else {
-                let r = format!(
-                    "module `{name}` (`{source}`) has no .tf files in the scanned tree; its outputs are unknown"
-                );
-                self.note(span, r.clone(), None);
-                r
-            }
-        };
-        Children::External(reason)
-    }
-
-    fn inside_root(&self, dir: &Path) -> bool {
-        let root = &self.opts.root;
-        if root.as_os_str().is_empty() {
-            return true;
-        }
-        let abs = |p: &Path| {
-            if p.is_absolute() {
-                normalize(p)
-            } else {
-                std::env::current_dir()
-                    .map(|c| normalize(&c.join(p)))
-                    .unwrap_or_else(|_| normalize(p))
-            }
-        };
-        abs(dir).starts_with(abs(root))
-    }
-
-    pub fn output(&mut self, mi: usize, name: &str) -> V {
-        if let Some(s) = self.insts.get(mi).and_then(|i| i.out_cache.get(name)) {
-            return match s {
-                Slot::Done(v) => v.clone(),
-                Slot::Busy => V::error(format!("output `{name}` refers to itself")),
-            };
-        }
-        let m = self.src(mi);
-        let Some(b) = m.outputs.get(name).and_then(|r| m.block(*r)) else {
-            return V::error(format!("module has no output `{name}`"));
-        };
-        self.set_slot(mi, SlotKind::Out, name, Slot::Busy);
-        let v = match b.body.get_attribute("value") {
-            Some(a) => self.eval(mi, &vec![], &a.value),
-            None => V::Null,
-        };
-        self.set_slot(mi, SlotKind::Out, name, Slot::Done(v.clone()));
-        v
-    }
-
-    fn module_object(&mut self, mi: usize) -> V {
-        let names: Vec<String> = self.src(mi).outputs.keys().cloned().collect();
-        let mut m = BTreeMap::new();
-        for n in names {
-            let v = self.output(mi, &n);
-            m.insert(n, v);
-        }
-        V::map(m)
-    }
-
-    /// `module.<name>` followed by `ops`: returns the value and how many
-    /// operators were consumed.
-    fn module_ref(
-        &mut self,
-        mi: usize,
-        name: &str,
-        next: Option<&TraversalOperator>,
-    ) -> (V, usize) {
-        match self.children(mi, name) {
-            Children::External(r) => (V::unknown(r), 0),
-            Children::Local(exp, ids) => {
-                if exp.condition.is_some() && exp.shape != Shape::Single {
-                    let r = exp.condition.map(|c| c.reason).unwrap_or_default();
-                    return (V::unknown(r), 0);
-                }
-                match exp.shape {
-                    Shape::Single => {
-                        let Some(&child) = ids.first() else {
-                            return (V::Null, 0);
-                        };
-                        // Evaluate only the output asked for: cheaper, and no
-                        // false cycles between a module's inputs and outputs.
-                        if let Some(TraversalOperator::GetAttr(o)) = next {
-                            return (self.output(child, o.as_str()), 1);
-                        }
-                        (self.module_object(child), 0)
-                    }
-                    Shape::Count => (
-                        V::List(ids.iter().map(|c| self.module_object(*c)).collect()),
-                        0,
-                    ),
-                    Shape::ForEach => {
-                        let mut m = BTreeMap::new();
-                        for ((k, _), c) in exp.items.iter().zip(ids.iter()) {
-                            if let Some(k) = k.as_ref().and_then(V::as_string) {
-                                let o = self.module_object(*c);
-                                m.insert(k, o);
-                            }
-                        }
-                        (V::map(m), 0)
-                    }
-                }
-            }
-        }
-    }
-
     // ------------------------------------------------------------ model read
 
     /// An attribute of a view: the plan's value when it has one, otherwise
@@ -1014,7 +839,7 @@ impl<'a> Ev<'a> {
             }
         }
         if v.body.is_none() {
-            return plan_fallback(v, name, span, self.plan_cfg);
+            return super::plan::plan_fallback(v, name, span, self.plan_cfg, &self.plan_tag);
         }
         let a = written?;
         let val = self.eval(v.mi, &v.scope, &a.value);
@@ -1071,11 +896,29 @@ impl<'a> Ev<'a> {
             let nth = |x: Option<&'a serde_json::Value>, i: usize| {
                 x.and_then(|c| c.get(name)).and_then(|c| c.get(i))
             };
+            // Plans list nested blocks in their own order (sets are sorted):
+            // pair them with the written blocks by name, by position otherwise.
+            let tf_names: Vec<Option<String>> = tf
+                .iter()
+                .map(|(b, _, sc)| {
+                    b.get_attribute("name")
+                        .map(|a| self.eval(v.mi, sc, &a.value))
+                        .and_then(|x| x.as_string())
+                })
+                .collect();
             return items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let t = tf.get(i);
+                    let by_name = item
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .and_then(|n| tf_names.iter().position(|t| t.as_deref() == Some(n)));
+                    let t = match by_name {
+                        Some(j) => tf.get(j),
+                        None if tf_names.iter().all(Option::is_none) => tf.get(i),
+                        None => None,
+                    };
                     View {
                         mi: v.mi,
                         file: v.file,
@@ -1106,449 +949,9 @@ impl<'a> Ev<'a> {
             })
             .collect()
     }
-
-    // ----------------------------------------------------------- expressions
-
-    pub fn eval(&mut self, mi: usize, scope: &Scope, e: &'a Expression) -> V {
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
-            return V::unknown("evaluation step budget exhausted");
-        }
-        if self.depth >= self.max_depth {
-            return V::error("expression nested too deeply");
-        }
-        self.depth += 1;
-        let v = self.eval_inner(mi, scope, e);
-        self.depth -= 1;
-        v
-    }
-
-    fn eval_inner(&mut self, mi: usize, scope: &Scope, e: &'a Expression) -> V {
-        match e {
-            Expression::Null(_) => V::Null,
-            Expression::Bool(b) => V::Bool(*b.value()),
-            Expression::Number(n) => V::Num(n.value().as_f64().unwrap_or(0.0)),
-            Expression::String(s) => V::Str(s.value().to_string()),
-            Expression::Array(a) => {
-                let mut out = vec![];
-                for x in a.iter() {
-                    out.push(self.eval(mi, scope, x));
-                }
-                V::List(out)
-            }
-            Expression::Object(o) => {
-                let mut m = BTreeMap::new();
-                for (k, val) in o.iter() {
-                    let key = match k {
-                        hcl_edit::expr::ObjectKey::Ident(i) => V::Str(i.as_str().to_string()),
-                        hcl_edit::expr::ObjectKey::Expression(x) => self.eval(mi, scope, x),
-                    };
-                    let v = self.eval(mi, scope, val.expr());
-                    match key.as_string() {
-                        Some(k) => {
-                            m.insert(k, v);
-                        }
-                        None if key.is_pending() => return V::unknown(pending_reason(&key)),
-                        None => return V::error("object key is not a string"),
-                    }
-                }
-                V::map(m)
-            }
-            Expression::StringTemplate(t) => self.template(mi, scope, t),
-            Expression::HeredocTemplate(h) => self.template(mi, scope, &h.template),
-            Expression::Parenthesis(p) => self.eval(mi, scope, p.inner()),
-            Expression::Variable(v) => {
-                let (val, _) = self.root(mi, scope, v.as_str(), &[]);
-                val
-            }
-            Expression::Conditional(c) => {
-                let cond = self.eval(mi, scope, &c.cond_expr);
-                match cond.as_bool() {
-                    Some(true) => self.eval(mi, scope, &c.true_expr),
-                    Some(false) => self.eval(mi, scope, &c.false_expr),
-                    None => {
-                        let t = self.eval(mi, scope, &c.true_expr);
-                        let f = self.eval(mi, scope, &c.false_expr);
-                        if t == f {
-                            t
-                        } else if cond.is_pending() {
-                            derived(
-                                &cond,
-                                format!("condition is unknown: {}", pending_reason(&cond)),
-                            )
-                        } else {
-                            V::error("condition is not a bool")
-                        }
-                    }
-                }
-            }
-            Expression::FuncCall(f) => self.call(mi, scope, f),
-            Expression::Traversal(t) => self.traversal(mi, scope, t),
-            Expression::UnaryOp(u) => {
-                let v = self.eval(mi, scope, &u.expr);
-                if v.is_pending() {
-                    return v;
-                }
-                match u.operator.value() {
-                    UnaryOperator::Neg => v
-                        .as_num()
-                        .map(|n| V::Num(-n))
-                        .unwrap_or_else(|| V::error("`-` needs a number")),
-                    UnaryOperator::Not => v
-                        .as_bool()
-                        .map(|b| V::Bool(!b))
-                        .unwrap_or_else(|| V::error("`!` needs a bool")),
-                }
-            }
-            Expression::BinaryOp(b) => self.binary(mi, scope, b),
-            Expression::ForExpr(f) => self.for_expr(mi, scope, f),
-        }
-    }
-
-    fn template(&mut self, mi: usize, scope: &Scope, t: &'a Template) -> V {
-        let elems: Vec<&'a Element> = t.iter().collect();
-        // "${x}" is x itself, whatever its type (Terraform 0.11 style).
-        if let [Element::Interpolation(i)] = elems.as_slice() {
-            return self.eval(mi, scope, &i.expr);
-        }
-        let mut out = String::new();
-        let mut pending: Option<V> = None;
-        for el in elems {
-            match el {
-                Element::Literal(s) => out.push_str(s.value()),
-                Element::Interpolation(i) => {
-                    let v = self.eval(mi, scope, &i.expr);
-                    match v.as_string() {
-                        Some(s) => out.push_str(&s),
-                        None if v.is_pending() => {
-                            out.push('\u{1}');
-                            pending.get_or_insert(v);
-                        }
-                        None => return V::error(format!("cannot interpolate a {}", v.type_name())),
-                    }
-                }
-                Element::Directive(_) => {
-                    return V::unknown("template directives (%{...}) are not evaluated");
-                }
-            }
-            if out.len() > 1 << 20 {
-                return V::error("string too long");
-            }
-        }
-        match pending {
-            None => V::Str(out),
-            Some(p) => {
-                // An ARM id whose unknown parts are only the subscription and
-                // resource group still names the resource.
-                if let Some(idx) = out.to_ascii_lowercase().rfind("/providers/") {
-                    let tail = out.get(idx..).unwrap_or("");
-                    if !tail.contains('\u{1}') {
-                        if let Some(k) = ResKey::from_arm_id(&out.replace('\u{1}', "x")) {
-                            return V::Ref {
-                                key: k,
-                                rtype: String::new(),
-                                path: "id".into(),
-                            };
-                        }
-                    }
-                }
-                match p {
-                    V::Unknown(_) => p,
-                    other => V::unknown(pending_reason(&other)),
-                }
-            }
-        }
-    }
-
-    fn call(&mut self, mi: usize, scope: &Scope, f: &'a hcl_edit::expr::FuncCall) -> V {
-        let name = f.name.name.as_str();
-        if f.name.is_namespaced() {
-            return V::unknown(format!("provider function `{name}` is not evaluated"));
-        }
-        let args: Vec<&'a Expression> = f.args.iter().collect();
-        match name {
-            "try" => {
-                let mut last = V::error("`try`: no argument succeeded");
-                for a in args {
-                    let v = self.eval(mi, scope, a);
-                    if !v.is_error() {
-                        return v;
-                    }
-                    last = v;
-                }
-                return last;
-            }
-            "can" => {
-                let v = args.first().map(|a| self.eval(mi, scope, a));
-                return match v {
-                    Some(v) if v.is_error() => V::Bool(false),
-                    Some(V::Unknown(u)) => V::Unknown(u),
-                    Some(_) => V::Bool(true),
-                    None => V::error("`can` needs an argument"),
-                };
-            }
-            _ => {}
-        }
-        let mut vals = vec![];
-        for a in &args {
-            vals.push(self.eval(mi, scope, a));
-        }
-        // `f(list...)` expands the last argument.
-        if f.args.expand_final() {
-            if let Some(V::List(l)) = vals.pop() {
-                vals.extend(l);
-            }
-        }
-        funcs::call(name, vals, self.max_items)
-    }
-
-    fn binary(&mut self, mi: usize, scope: &Scope, b: &'a hcl_edit::expr::BinaryOp) -> V {
-        let op = *b.operator.value();
-        let l = self.eval(mi, scope, &b.lhs_expr);
-        if op == BinaryOperator::And && l.as_bool() == Some(false) {
-            return V::Bool(false);
-        }
-        if op == BinaryOperator::Or && l.as_bool() == Some(true) {
-            return V::Bool(true);
-        }
-        let r = self.eval(mi, scope, &b.rhs_expr);
-        if let Some(p) = [&l, &r].into_iter().find(|x| x.is_pending()) {
-            if matches!(op, BinaryOperator::And) && r.as_bool() == Some(false) {
-                return V::Bool(false);
-            }
-            if matches!(op, BinaryOperator::Or) && r.as_bool() == Some(true) {
-                return V::Bool(true);
-            }
-            return match p {
-                V::Unknown(_) => p.clone(),
-                other => V::unknown(pending_reason(other)),
-            };
-        }
-        let num = |f: fn(f64, f64) -> f64| match (l.as_num(), r.as_num()) {
-            (Some(a), Some(b)) => V::Num(f(a, b)),
-            _ => V::error("arithmetic on a non-number"),
-        };
-        let cmp = |f: fn(f64, f64) -> bool| match (l.as_num(), r.as_num()) {
-            (Some(a), Some(b)) => V::Bool(f(a, b)),
-            _ => V::error("comparison of non-numbers"),
-        };
-        match op {
-            BinaryOperator::Eq => V::Bool(loose_eq(&l, &r)),
-            BinaryOperator::NotEq => V::Bool(!loose_eq(&l, &r)),
-            BinaryOperator::Plus => num(|a, b| a + b),
-            BinaryOperator::Minus => num(|a, b| a - b),
-            BinaryOperator::Mul => num(|a, b| a * b),
-            BinaryOperator::Div => num(|a, b| a / b),
-            BinaryOperator::Mod => num(|a, b| a % b),
-            BinaryOperator::Less => cmp(|a, b| a < b),
-            BinaryOperator::LessEq => cmp(|a, b| a <= b),
-            BinaryOperator::Greater => cmp(|a, b| a > b),
-            BinaryOperator::GreaterEq => cmp(|a, b| a >= b),
-            BinaryOperator::And | BinaryOperator::Or => match (l.as_bool(), r.as_bool()) {
-                (Some(a), Some(b)) => V::Bool(if op == BinaryOperator::And {
-                    a && b
-                } else {
-                    a || b
-                }),
-                _ => V::error("logic on a non-bool"),
-            },
-        }
-    }
-
-    fn for_expr(&mut self, mi: usize, scope: &Scope, f: &'a hcl_edit::expr::ForExpr) -> V {
-        let coll = self.eval(mi, scope, &f.intro.collection_expr);
-        let pairs: Vec<(V, V)> = match &coll {
-            V::List(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, x)| (V::Num(i as f64), x.clone()))
-                .collect(),
-            V::Map(m, _) => m
-                .iter()
-                .map(|(k, x)| (V::Str(k.clone()), x.clone()))
-                .collect(),
-            p if p.is_pending() => {
-                return match p {
-                    V::Unknown(_) => p.clone(),
-                    other => V::unknown(pending_reason(other)),
-                };
-            }
-            other => return V::error(format!("`for` over a {}", other.type_name())),
-        };
-        let kv = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
-        let vv = f.intro.value_var.as_str().to_string();
-        let mut list = vec![];
-        let mut map: BTreeMap<String, V> = BTreeMap::new();
-        for (k, x) in pairs.into_iter().take(self.max_items * 10) {
-            let mut s = scope.clone();
-            if let Some(kv) = &kv {
-                s.push((kv.clone(), k));
-            }
-            s.push((vv.clone(), x));
-            if let Some(c) = &f.cond {
-                let keep = self.eval(mi, &s, &c.expr);
-                match keep.as_bool() {
-                    Some(true) => {}
-                    Some(false) => continue,
-                    None => {
-                        return V::unknown(format!(
-                            "`for` filter is unknown: {}",
-                            pending_reason(&keep)
-                        ));
-                    }
-                }
-            }
-            let val = self.eval(mi, &s, &f.value_expr);
-            match &f.key_expr {
-                None => list.push(val),
-                Some(ke) => {
-                    let key = self.eval(mi, &s, ke);
-                    let Some(key) = key.as_string() else {
-                        return V::unknown(format!(
-                            "`for` key is unknown: {}",
-                            pending_reason(&key)
-                        ));
-                    };
-                    if f.grouping {
-                        if let V::List(l) = map.entry(key).or_insert_with(|| V::List(vec![])) {
-                            l.push(val);
-                        }
-                    } else {
-                        map.insert(key, val);
-                    }
-                }
-            }
-        }
-        if self.steps > MAX_STEPS {
-            // Drop the partial result: it is not the value.
-            return V::unknown("evaluation step budget exhausted");
-        }
-        if f.key_expr.is_some() {
-            V::map(map)
-        } else {
-            V::List(list)
-        }
-    }
-
-    fn traversal(&mut self, mi: usize, scope: &Scope, t: &'a hcl_edit::expr::Traversal) -> V {
-        let ops: Vec<&'a TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-        let (v, used) = match &t.expr {
-            Expression::Variable(id) => self.root(mi, scope, id.as_str(), &ops),
-            e => (self.eval(mi, scope, e), 0),
-        };
-        self.apply_ops(mi, scope, v, ops.get(used..).unwrap_or(&[]))
-    }
-
-    fn apply_ops(
-        &mut self,
-        mi: usize,
-        scope: &Scope,
-        mut v: V,
-        ops: &[&'a TraversalOperator],
-    ) -> V {
-        let mut i = 0;
-        while let Some(op) = ops.get(i) {
-            match op {
-                TraversalOperator::GetAttr(n) => v = get_attr(v, n.as_str()),
-                TraversalOperator::Index(e) => {
-                    let k = self.eval(mi, scope, e);
-                    v = index(v, &k);
-                }
-                TraversalOperator::LegacyIndex(n) => v = index(v, &V::Num(*n.value() as f64)),
-                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    let full = matches!(op, TraversalOperator::FullSplat(_));
-                    let rest = ops.get(i + 1..).unwrap_or(&[]);
-                    // `a.*.b[0]`: the attribute splat takes only the attribute
-                    // accesses; the index applies to the resulting list.
-                    let n = if full {
-                        rest.len()
-                    } else {
-                        rest.iter()
-                            .take_while(|o| matches!(o, TraversalOperator::GetAttr(_)))
-                            .count()
-                    };
-                    let items = match v {
-                        V::List(l) => l,
-                        V::Null => vec![],
-                        p if p.is_pending() => return p,
-                        other => vec![other],
-                    };
-                    let inner = rest.get(..n).unwrap_or(&[]);
-                    let mapped: Vec<V> = items
-                        .into_iter()
-                        .map(|x| self.apply_ops(mi, scope, x, inner))
-                        .collect();
-                    v = V::List(mapped);
-                    i += 1 + n;
-                    continue;
-                }
-            }
-            i += 1;
-        }
-        v
-    }
-
-    /// Resolve the root of a traversal; returns the value and how many of
-    /// `ops` were consumed.
-    fn root(
-        &mut self,
-        mi: usize,
-        scope: &Scope,
-        name: &str,
-        ops: &[&'a TraversalOperator],
-    ) -> (V, usize) {
-        if let Some((_, v)) = scope.iter().rev().find(|(n, _)| n == name) {
-            return (v.clone(), 0);
-        }
-        let attr = |i: usize| match ops.get(i) {
-            Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
-            _ => None,
-        };
-        match name {
-            "var" => match attr(0) {
-                Some(n) => (self.var(mi, n), 1),
-                None => (V::error("`var` needs a name"), 0),
-            },
-            "local" => match attr(0) {
-                Some(n) => (self.local(mi, n), 1),
-                None => (V::error("`local` needs a name"), 0),
-            },
-            "module" => match attr(0) {
-                Some(n) => {
-                    let (v, used) = self.module_ref(mi, n, ops.get(1).copied());
-                    (v, 1 + used)
-                }
-                None => (V::error("`module` needs a name"), 0),
-            },
-            "data" => match (attr(0), attr(1)) {
-                (Some(t), Some(n)) => (self.resource_value(mi, &format!("data.{t}.{n}")), 2),
-                _ => (V::error("`data` needs a type and a name"), 0),
-            },
-            "path" => {
-                let dir = self.src(mi).dir.to_string_lossy().to_string();
-                (V::Str(if dir.is_empty() { ".".into() } else { dir }), 1)
-            }
-            "terraform" => (V::Str("default".into()), 1),
-            "count" | "each" | "self" => (V::error(format!("`{name}` is not available here")), 0),
-            _ => match attr(0) {
-                Some(n) => {
-                    let addr = format!("{name}.{n}");
-                    if self.src(mi).res_index.contains_key(&addr) {
-                        (self.resource_value(mi, &addr), 1)
-                    } else {
-                        (
-                            V::error(format!("reference to undeclared resource `{addr}`")),
-                            1,
-                        )
-                    }
-                }
-                None => (V::error(format!("unknown name `{name}`")), 0),
-            },
-        }
-    }
 }
 
-enum SlotKind {
+pub(super) enum SlotKind {
     Var,
     Local,
     Res,
@@ -1577,82 +980,8 @@ fn each_obj(k: V, v: V) -> V {
 /// when known, by position otherwise.
 pub fn inline_subnet_key(vnet: &ResKey, name: Option<&str>, i: usize) -> ResKey {
     match name {
-        Some(n) => ResKey(format!("{}.subnet[{n:?}]", vnet.0)),
+        Some(n) => ResKey(format!("{}.subnet[{}]", vnet.0, quote(n))),
         None => ResKey(format!("{}.subnet[{i}]", vnet.0)),
-    }
-}
-
-fn loose_eq(a: &V, b: &V) -> bool {
-    match (a, b) {
-        (V::Num(x), V::Num(y)) => x == y,
-        (V::Map(x, _), V::Map(y, _)) => x == y,
-        _ => a == b,
-    }
-}
-
-fn get_attr(v: V, name: &str) -> V {
-    match v {
-        V::Map(mut m, origin) => match m.remove(name) {
-            // An unknown name of a resource is still that resource's name:
-            // `virtual_network_name = azurerm_virtual_network.x.name` links.
-            Some(V::Unknown(_)) if name == "name" && origin.is_some() => match origin {
-                Some(o) => V::Ref {
-                    key: o.key,
-                    rtype: o.rtype,
-                    path: if o.path.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{}.{name}", o.path)
-                    },
-                },
-                None => V::error("unreachable"),
-            },
-            Some(x) => x,
-            None => match origin {
-                Some(o) => V::Ref {
-                    key: o.key,
-                    rtype: o.rtype,
-                    path: if o.path.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{}.{name}", o.path)
-                    },
-                },
-                None => V::error(format!("no attribute `{name}`")),
-            },
-        },
-        V::Ref { key, rtype, path } => V::Ref {
-            key,
-            rtype,
-            path: format!("{path}.{name}"),
-        },
-        u @ V::Unknown(_) => u,
-        other => V::error(format!("cannot read `{name}` of a {}", other.type_name())),
-    }
-}
-
-fn index(v: V, k: &V) -> V {
-    if k.is_pending() {
-        if v.is_pending() {
-            return v;
-        }
-        return derived(k, format!("index is unknown: {}", pending_reason(k)));
-    }
-    match v {
-        V::List(mut l) => match k.as_num() {
-            Some(n) if n >= 0.0 && (n as usize) < l.len() => l.swap_remove(n as usize),
-            _ => V::error(format!(
-                "index {} out of range",
-                k.as_string().unwrap_or_default()
-            )),
-        },
-        V::Map(..) => match k.as_string() {
-            Some(s) => get_attr(v, &s),
-            None => V::error("map index is not a string"),
-        },
-        r @ V::Ref { .. } => r,
-        u @ V::Unknown(_) => u,
-        other => V::error(format!("cannot index a {}", other.type_name())),
     }
 }
 
@@ -1662,243 +991,6 @@ fn read_small(p: &Path, max: u64) -> Option<String> {
         return None;
     }
     std::fs::read_to_string(p).ok()
-}
-
-/// Values of variable files and `--var`: constants only (Terraform allows
-/// no references there), with functions applied.
-pub fn const_value(e: &Expression, depth: usize, max: usize) -> V {
-    if depth > 64 {
-        return V::error("value nested too deeply");
-    }
-    let d = depth + 1;
-    match e {
-        Expression::Null(_) => V::Null,
-        Expression::Bool(b) => V::Bool(*b.value()),
-        Expression::Number(n) => V::Num(n.value().as_f64().unwrap_or(0.0)),
-        Expression::String(s) => V::Str(s.value().to_string()),
-        Expression::Array(a) => V::List(a.iter().map(|x| const_value(x, d, max)).collect()),
-        Expression::Object(o) => {
-            let mut m = BTreeMap::new();
-            for (k, v) in o.iter() {
-                let key = match k {
-                    hcl_edit::expr::ObjectKey::Ident(i) => Some(i.as_str().to_string()),
-                    hcl_edit::expr::ObjectKey::Expression(x) => const_value(x, d, max).as_string(),
-                };
-                if let Some(key) = key {
-                    m.insert(key, const_value(v.expr(), d, max));
-                }
-            }
-            V::map(m)
-        }
-        Expression::StringTemplate(t) => {
-            let mut out = String::new();
-            for el in t.iter() {
-                match el {
-                    Element::Literal(s) => out.push_str(s.value()),
-                    Element::Interpolation(i) => match const_value(&i.expr, d, max).as_string() {
-                        Some(s) => out.push_str(&s),
-                        None => return V::unknown("variable value refers to other values"),
-                    },
-                    Element::Directive(_) => {
-                        return V::unknown("template directive in a variable value");
-                    }
-                }
-            }
-            V::Str(out)
-        }
-        Expression::Parenthesis(p) => const_value(p.inner(), d, max),
-        Expression::UnaryOp(u) if matches!(u.operator.value(), UnaryOperator::Neg) => {
-            match const_value(&u.expr, d, max).as_num() {
-                Some(n) => V::Num(-n),
-                None => V::error("`-` needs a number"),
-            }
-        }
-        Expression::FuncCall(f) => {
-            let args = f.args.iter().map(|a| const_value(a, d, max)).collect();
-            funcs::call(f.name.name.as_str(), args, max)
-        }
-        _ => V::unknown("variable value is not a constant"),
-    }
-}
-
-/// A plan value that is null: a reference in the configuration (kept as a
-/// link to the referenced resource), or a value known only after apply.
-fn plan_fallback(
-    v: &View<'_>,
-    name: &str,
-    span: Span,
-    cfg_root: Option<&serde_json::Value>,
-) -> Option<(V, Span)> {
-    if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
-        if let Some(c) = e.get("constant_value") {
-            if !c.is_null() {
-                return Some((V::from_json(c, 0), span));
-            }
-        }
-        let refs: Vec<&str> = e
-            .get("references")
-            .and_then(|r| r.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-            .unwrap_or_default();
-        if let Some(first) = refs.first() {
-            return Some((reference_value(&v.mpath, first, cfg_root, 0), span));
-        }
-    }
-    if v.unk.and_then(|u| u.get(name)).and_then(|x| x.as_bool()) == Some(true) {
-        return Some((
-            V::unknown(format!("`{name}` is known only after apply")),
-            span,
-        ));
-    }
-    None
-}
-
-/// `azurerm_subnet.nodes["a"].id` from a plan's `references` list.
-pub fn reference_value(
-    mpath: &str,
-    r: &str,
-    cfg_root: Option<&serde_json::Value>,
-    depth: usize,
-) -> V {
-    let head = r.split(['.', '[']).next().unwrap_or("");
-    if head == "module" && depth < 16 {
-        if let Some(v) = through_module_output(mpath, r, cfg_root, depth) {
-            return v;
-        }
-    }
-    match head {
-        "var" | "local" | "module" | "each" | "count" | "path" | "terraform" => {
-            return V::unknown(format!("`{r}` is not resolved in the plan"));
-        }
-        _ => {}
-    }
-    // Split at dots outside brackets: `azurerm_subnet`, `nodes["a"]`, `id`.
-    let mut parts: Vec<String> = vec![String::new()];
-    let mut depth = 0usize;
-    for c in r.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            '.' if depth == 0 => {
-                parts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        if let Some(p) = parts.last_mut() {
-            p.push(c);
-        }
-    }
-    let n = if head == "data" { 3 } else { 2 };
-    if parts.len() < n {
-        return V::unknown(format!("`{r}` is not resolved in the plan"));
-    }
-    let addr = parts[..n].join(".");
-    let rest = parts[n..]
-        .iter()
-        .map(|p| p.split('[').next().unwrap_or(p).to_string())
-        .collect::<Vec<_>>()
-        .join(".");
-    let path = rest.as_str();
-    let rtype = addr
-        .trim_start_matches("data.")
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let key = ResKey::tf(mpath, &addr);
-    if path.is_empty() {
-        return V::Map(
-            BTreeMap::new(),
-            Some(Box::new(Origin {
-                key,
-                rtype,
-                path: String::new(),
-            })),
-        );
-    }
-    V::Ref {
-        key,
-        rtype,
-        path: path.to_string(),
-    }
-}
-
-/// Convert a variable's value to its declared type the way Terraform does
-/// where it matters for evaluation: missing `optional(...)` object
-/// attributes become null (or their default), numbers and strings convert.
-pub fn apply_type(v: V, t: &Expression, depth: usize, max: usize) -> V {
-    if depth > 32 || v.is_pending() || matches!(v, V::Null) {
-        return v;
-    }
-    match t {
-        Expression::Variable(n) => match (n.as_str(), &v) {
-            ("string", V::Num(_) | V::Bool(_)) => v.as_string().map(V::Str).unwrap_or(v),
-            ("number", V::Str(s)) => s.trim().parse::<f64>().map(V::Num).unwrap_or(v),
-            ("bool", V::Str(_)) => v.as_bool().map(V::Bool).unwrap_or(v),
-            _ => v,
-        },
-        Expression::FuncCall(f) => {
-            let args: Vec<&Expression> = f.args.iter().collect();
-            let Some(inner) = args.first() else { return v };
-            match (f.name.name.as_str(), v) {
-                ("optional", v) => apply_type(v, inner, depth + 1, max),
-                ("list" | "set", V::List(l)) => V::List(
-                    l.into_iter()
-                        .map(|x| apply_type(x, inner, depth + 1, max))
-                        .collect(),
-                ),
-                ("map", V::Map(m, o)) => V::Map(
-                    m.into_iter()
-                        .map(|(k, x)| (k, apply_type(x, inner, depth + 1, max)))
-                        .collect(),
-                    o,
-                ),
-                ("object", V::Map(mut m, o)) => {
-                    if let Expression::Object(spec) = inner {
-                        for (k, te) in spec.iter() {
-                            let key = match k {
-                                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
-                                hcl_edit::expr::ObjectKey::Expression(x) => {
-                                    match const_value(x, 0, max).as_string() {
-                                        Some(s) => s,
-                                        None => continue,
-                                    }
-                                }
-                            };
-                            let te = te.expr();
-                            let cur = m.remove(&key).unwrap_or(V::Null);
-                            let cur = match (&cur, te) {
-                                // `optional(type, default)`.
-                                (V::Null, Expression::FuncCall(of))
-                                    if of.name.name.as_str() == "optional" =>
-                                {
-                                    match of.args.iter().nth(1) {
-                                        Some(d) => const_value(d, 0, max),
-                                        None => V::Null,
-                                    }
-                                }
-                                _ => cur,
-                            };
-                            m.insert(key, apply_type(cur, te, depth + 1, max));
-                        }
-                    }
-                    V::Map(m, o)
-                }
-                ("tuple", V::List(l)) => match inner {
-                    Expression::Array(ts) => V::List(
-                        l.into_iter()
-                            .zip(ts.iter().chain(std::iter::repeat(*inner)))
-                            .map(|(x, te)| apply_type(x, te, depth + 1, max))
-                            .collect(),
-                    ),
-                    _ => V::List(l),
-                },
-                (_, v) => v,
-            }
-        }
-        _ => v,
-    }
 }
 
 /// ARM key of a data source from its lookup arguments.
@@ -1924,56 +1016,19 @@ fn data_arm_key(rtype: &str, m: &BTreeMap<String, V>) -> Option<ResKey> {
     Some(ResKey::arm(t, &[&name]))
 }
 
-/// `module.net.subnet_id` in a plan: the output's own reference, inside the
-/// module (modules without `count`/`for_each` only).
-fn through_module_output(
-    mpath: &str,
-    r: &str,
-    cfg_root: Option<&serde_json::Value>,
-    depth: usize,
-) -> Option<V> {
-    let mut parts = r.split('.');
-    let _ = parts.next();
-    let call = parts.next()?;
-    let out = parts.next()?;
-    if call.contains('[') {
-        return None;
-    }
-    let mut m = cfg_root?;
-    for seg in mpath.split("module.").filter(|s| !s.is_empty()) {
-        let name = seg.trim_end_matches('.');
-        m = m.get("module_calls")?.get(name)?.get("module")?;
-    }
-    let expr = m
-        .get("module_calls")?
-        .get(call)?
-        .get("module")?
-        .get("outputs")?
-        .get(out)?
-        .get("expression")?;
-    let inner = if mpath.is_empty() {
-        format!("module.{call}")
-    } else {
-        format!("{mpath}.module.{call}")
-    };
-    if let Some(c) = expr.get("constant_value") {
-        return Some(V::from_json(c, 0));
-    }
-    let first = expr.get("references")?.as_array()?.first()?.as_str()?;
-    Some(reference_value(&inner, first, cfg_root, depth + 1))
+/// A string key as Terraform writes it in addresses.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// A local module source: `./x`, `../x`, or a bare relative folder name as
-/// Terraform 0.11 accepted it (`source = "oms"`) when that folder is scanned.
-pub fn is_local_source(prog: &Prog, dir: &Path, source: &str) -> bool {
-    if source.starts_with("./") || source.starts_with("../") {
-        return true;
+/// The module part of a Terraform key: the module path, qualified by the
+/// root tag when there is one (`infra/hub`, `infra/hub.module.net`).
+pub fn key_module(tag: &str, path: &str) -> String {
+    // `:` separates the module from the address in keys.
+    let tag = tag.replace(':', "_");
+    match (tag.is_empty(), path.is_empty()) {
+        (true, _) => path.to_string(),
+        (false, true) => tag,
+        (false, false) => format!("{tag}.{path}"),
     }
-    let remote = source.contains("::")
-        || source.contains("://")
-        || source.starts_with("git@")
-        || source.starts_with("github.com/")
-        || source.starts_with("bitbucket.org/")
-        || matches!(source.split('/').count(), 3 | 4);
-    !remote && !source.is_empty() && prog.by_dir.contains_key(&normalize(&dir.join(source)))
 }

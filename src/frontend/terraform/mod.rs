@@ -13,7 +13,9 @@
 //! the value comes from a plan and the attribute is not written.
 
 mod eval;
+mod expr;
 mod funcs;
+mod modules;
 mod parse;
 mod plan;
 mod resources;
@@ -23,7 +25,7 @@ use crate::discover::TfModule;
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::{Model, ResKey, Unknown};
-use crate::source::{FileId, Sources, Span, normalize};
+use crate::source::{FileId, Sources, Span, display_path, normalize};
 use eval::{Children, Ev, Inst, Prog, Scope, View};
 use parse::{ModSrc, block_span};
 use resources::{Base, Reader};
@@ -51,6 +53,8 @@ const TYPES: &[&str] = &[
     "azurerm_firewall_nat_rule_collection",
     "azurerm_ip_group",
     "azurerm_ip_group_cidr",
+    "azurerm_kubernetes_cluster_extension",
+    "azurerm_kubernetes_flux_configuration",
 ];
 
 /// Read the Terraform modules and plans into one model fragment.
@@ -66,7 +70,7 @@ pub fn load(
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("terraform-frontend".into())
-            .stack_size(256 * 1024 * 1024)
+            .stack_size(64 * 1024 * 1024)
             .spawn_scoped(s, || load_inner(sources, modules, plans, opts));
         match h {
             Ok(h) => h.join().unwrap_or_else(|_| internal_error(modules, plans)),
@@ -133,7 +137,7 @@ fn load_inner(
             else {
                 continue;
             };
-            if eval::is_local_source(&prog, &m.dir, &src) {
+            if modules::is_local_source(&prog, &m.dir, &src) {
                 if let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src))) {
                     if t != i {
                         called.insert(t);
@@ -153,15 +157,15 @@ fn load_inner(
         .collect();
 
     let mut ev = Ev::new(&prog, sources, opts);
-    let mut used_plans: HashSet<usize> = HashSet::new();
-    for src in 0..n_real {
-        if called.contains(&src) {
-            continue;
-        }
-        let pi = match_plan(&prog.mods[src], &plan_idx);
-        if let Some(p) = pi {
-            used_plans.insert(p);
-        }
+    let roots: Vec<(usize, Option<usize>)> = (0..n_real)
+        .filter(|src| !called.contains(src))
+        .map(|src| (src, match_plan(&prog.mods[src], &plan_idx)))
+        .collect();
+    let used_plans: HashSet<usize> = roots.iter().filter_map(|r| r.1).collect();
+    // Several configurations in one scan: their keys carry their folder, so
+    // equal addresses in unrelated configurations stay apart.
+    let tagged = roots.len() + plan_idx.len() - used_plans.len() > 1;
+    for (src, pi) in roots {
         let planned = pi
             .and_then(|p| plan_idx.get(p))
             .map(|p| {
@@ -171,17 +175,44 @@ fn load_inner(
                     .collect()
             })
             .unwrap_or_default();
-        let mi = ev.add_root(src, planned);
+        let tag = if tagged {
+            display_path(&prog.mods[src].dir)
+        } else {
+            String::new()
+        };
+        let mi = ev.add_root(src, planned, tag);
         build(&mut ev, mi, pi.and_then(|p| plan_idx.get(p)), &mut model, 0);
     }
     for (i, p) in plan_idx.iter().enumerate() {
         if !used_plans.contains(&i) {
+            ev.plan_tag = if tagged {
+                sources.get(p.file).display.clone()
+            } else {
+                String::new()
+            };
             build_plan_only(&mut ev, p, n_real, &mut model);
         }
     }
     findings.append(&mut ev.findings);
     model.findings.extend(findings);
+    attach_extensions(&mut model, std::mem::take(&mut ev.extensions));
     model
+}
+
+/// Cluster extensions (and Flux, which is one) are separate resources: they
+/// become the `extensions` feature of the cluster they name.
+fn attach_extensions(model: &mut Model, exts: Vec<(ResKey, crate::model::Attr<bool>)>) {
+    for (key, attr) in exts {
+        for c in model
+            .clusters
+            .iter_mut()
+            .filter(|c| c.decl.keys.contains(&key))
+        {
+            if !c.features.iter().any(|(n, _)| n == "extensions") {
+                c.features.push(("extensions".to_string(), attr.clone()));
+            }
+        }
+    }
 }
 
 /// The plan of a root module: the one whose configuration's root resources
@@ -313,7 +344,7 @@ fn build_plan_only<'a>(
         let label = r.full.clone();
         let base = Base {
             tf_key: ResKey::tf(
-                &r.module,
+                &eval::key_module(&ev.plan_tag, &r.module),
                 r.full
                     .strip_prefix(&format!("{}.", r.module))
                     .unwrap_or(&r.full),

@@ -1,9 +1,13 @@
 //! `terraform show -json` plans (and state files): every value resolved,
 //! addressed like the configuration.
 
+use super::eval::View;
+use super::value::{Origin, V};
 use crate::finding::{Code, Finding};
+use crate::model::ResKey;
 use crate::source::{FileId, Sources, Span};
 use serde_json::Value as Json;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -218,4 +222,149 @@ pub fn address_span(sources: &Sources, fid: FileId, full: &str) -> Span {
         Some(i) => Span::new(fid, i..i + lit.len()),
         None => Span::new(fid, 0..0),
     }
+}
+
+/// A plan value that is null: a reference in the configuration (kept as a
+/// link to the referenced resource), or a value known only after apply.
+pub fn plan_fallback(
+    v: &View<'_>,
+    name: &str,
+    span: Span,
+    cfg_root: Option<&serde_json::Value>,
+    tag: &str,
+) -> Option<(V, Span)> {
+    if let Some(e) = v.cfg.and_then(|c| c.get(name)) {
+        if let Some(c) = e.get("constant_value") {
+            if !c.is_null() {
+                return Some((V::from_json(c, 0), span));
+            }
+        }
+        let refs: Vec<&str> = e
+            .get("references")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        if let Some(first) = refs.first() {
+            return Some((reference_value(&v.mpath, first, cfg_root, 0, tag), span));
+        }
+    }
+    if v.unk.and_then(|u| u.get(name)).and_then(|x| x.as_bool()) == Some(true) {
+        return Some((
+            V::unknown(format!("`{name}` is known only after apply")),
+            span,
+        ));
+    }
+    None
+}
+
+/// `azurerm_subnet.nodes["a"].id` from a plan's `references` list.
+pub fn reference_value(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+    tag: &str,
+) -> V {
+    let head = r.split(['.', '[']).next().unwrap_or("");
+    if head == "module" && depth < 16 {
+        if let Some(v) = through_module_output(mpath, r, cfg_root, depth, tag) {
+            return v;
+        }
+    }
+    match head {
+        "var" | "local" | "module" | "each" | "count" | "path" | "terraform" => {
+            return V::unknown(format!("`{r}` is not resolved in the plan"));
+        }
+        _ => {}
+    }
+    // Split at dots outside brackets: `azurerm_subnet`, `nodes["a"]`, `id`.
+    let mut parts: Vec<String> = vec![String::new()];
+    let mut depth = 0usize;
+    for c in r.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(p) = parts.last_mut() {
+            p.push(c);
+        }
+    }
+    let n = if head == "data" { 3 } else { 2 };
+    if parts.len() < n {
+        return V::unknown(format!("`{r}` is not resolved in the plan"));
+    }
+    let addr = parts[..n].join(".");
+    let rest = parts[n..]
+        .iter()
+        .map(|p| p.split('[').next().unwrap_or(p).to_string())
+        .collect::<Vec<_>>()
+        .join(".");
+    let path = rest.as_str();
+    let rtype = addr
+        .trim_start_matches("data.")
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let key = ResKey::tf(&super::eval::key_module(tag, mpath), &addr);
+    if path.is_empty() {
+        return V::Map(
+            BTreeMap::new(),
+            Some(Box::new(Origin {
+                key,
+                rtype,
+                path: String::new(),
+            })),
+        );
+    }
+    V::Ref {
+        key,
+        rtype,
+        path: path.to_string(),
+    }
+}
+
+/// `module.net.subnet_id` in a plan: the output's own reference, inside the
+/// module (modules without `count`/`for_each` only).
+fn through_module_output(
+    mpath: &str,
+    r: &str,
+    cfg_root: Option<&serde_json::Value>,
+    depth: usize,
+    tag: &str,
+) -> Option<V> {
+    let mut parts = r.split('.');
+    let _ = parts.next();
+    let call = parts.next()?;
+    let out = parts.next()?;
+    if call.contains('[') {
+        return None;
+    }
+    let mut m = cfg_root?;
+    for seg in mpath.split("module.").filter(|s| !s.is_empty()) {
+        let name = seg.trim_end_matches('.');
+        m = m.get("module_calls")?.get(name)?.get("module")?;
+    }
+    let expr = m
+        .get("module_calls")?
+        .get(call)?
+        .get("module")?
+        .get("outputs")?
+        .get(out)?
+        .get("expression")?;
+    let inner = if mpath.is_empty() {
+        format!("module.{call}")
+    } else {
+        format!("{mpath}.module.{call}")
+    };
+    if let Some(c) = expr.get("constant_value") {
+        return Some(V::from_json(c, 0));
+    }
+    let first = expr.get("references")?.as_array()?.first()?.as_str()?;
+    Some(reference_value(&inner, first, cfg_root, depth + 1, tag))
 }

@@ -293,8 +293,21 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
         "azurerm_kubernetes_cluster" => m.clusters.push(cluster(r, &v, base)),
         "azurerm_kubernetes_cluster_node_pool" => {
             let name = r.name(&v);
-            let mut p = node_pool(r, &v, decl(base, name, None));
-            p.cluster = r.key(&v, "kubernetes_cluster_id");
+            let cluster = r.key(&v, "kubernetes_cluster_id");
+            // With the cluster given by ARM id, the pool has an ARM identity.
+            let arm = match (&name, cluster.as_ref().and_then(|c| c.value.known())) {
+                (Some(n), Some(ResKey(k))) if k.starts_with("arm:") => {
+                    k.rsplit('/').next().map(|cn| {
+                        ResKey::arm(
+                            "Microsoft.ContainerService/managedClusters/agentPools",
+                            &[cn, &n.value],
+                        )
+                    })
+                }
+                _ => None,
+            };
+            let mut p = node_pool(r, &v, decl(base, name, arm));
+            p.cluster = cluster;
             m.node_pools.push(p);
         }
         "azurerm_virtual_network" => vnet(r, &v, base, m),
@@ -439,20 +452,29 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
                 Some(b) => (r.key(b, "subnet_id"), r.str(b, "private_ip_address")),
                 None => (None, None),
             };
-            // DNS proxy: `dns_proxy_enabled`, or non-empty `dns_servers` (azurerm
-            // turns the proxy on when servers are set; facts §6).
-            let dns_proxy = match r.bool(&v, "dns_proxy_enabled") {
-                Some(a) => Some(a),
-                None => r.list(&v, "dns_servers").map(|a| {
-                    a.map(|x| match x {
-                        Value::Known(l) => Value::Known(!l.is_empty()),
-                        Value::Ref(rf) => Value::Unknown(Unknown::new(format!(
-                            "`dns_servers` refers to `{}`",
-                            rf.target
-                        ))),
-                        Value::Unknown(u) => Value::Unknown(u),
-                    })
-                }),
+            // DNS proxy: azurerm turns it on when `dns_servers` is a non-empty
+            // list, whatever `dns_proxy_enabled` says (facts §6; azurerm docs of
+            // `dns_proxy_enabled`); otherwise `dns_proxy_enabled` decides.
+            let servers = r.list(&v, "dns_servers");
+            let flag = r.bool(&v, "dns_proxy_enabled");
+            let servers_on = servers
+                .as_ref()
+                .map(|sv| matches!(&sv.value, Value::Known(l) if !l.is_empty()));
+            let dns_proxy = match (servers, flag) {
+                (Some(sv), _) if servers_on == Some(true) => Some(known(true, sv.span)),
+                (_, Some(f)) if f.value == Value::Known(true) => Some(f),
+                // Unknown servers may turn the proxy on.
+                (Some(sv), _) if sv.value.known().is_none() => Some(sv.map(|x| match x {
+                    Value::Ref(rf) => Value::Unknown(Unknown::new(format!(
+                        "`dns_servers` refers to `{}`",
+                        rf.target
+                    ))),
+                    Value::Unknown(u) => Value::Unknown(u),
+                    Value::Known(_) => Value::Known(true),
+                })),
+                (_, Some(f)) => Some(f),
+                (Some(sv), None) => Some(known(false, sv.span)),
+                (None, None) => None,
             };
             m.firewalls.push(Firewall {
                 decl: decl(base, name, arm),
@@ -529,6 +551,16 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
                 }));
             let c = collection(r, &v, base, kind, fw, v.span.clone());
             m.fw_collections.push(c);
+        }
+        "azurerm_kubernetes_cluster_extension" | "azurerm_kubernetes_flux_configuration" => {
+            let attr = if rtype.contains("flux") {
+                "kubernetes_cluster_id"
+            } else {
+                "cluster_id"
+            };
+            if let Some(Value::Known(k)) = r.key(&v, attr).map(|a| a.value) {
+                r.ev.extensions.push((k, known(true, v.span.clone())));
+            }
         }
         "azurerm_ip_group" => {
             let name = r.name(&v);

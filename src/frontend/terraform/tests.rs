@@ -372,9 +372,9 @@ fn plan_over_a_configuration_with_modules() {
 
 #[test]
 fn plan_references() {
-    use super::eval::reference_value;
+    use super::plan::reference_value;
     use super::value::V;
-    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0) {
+    match reference_value("", "azurerm_subnet.nodes[\"a\"].id", None, 0, "") {
         V::Ref { key, path, .. } => {
             assert_eq!(key, ResKey::tf("", "azurerm_subnet.nodes[\"a\"]"));
             assert_eq!(path, "id");
@@ -386,6 +386,7 @@ fn plan_references() {
         "azurerm_firewall.f.ip_configuration[0].private_ip_address",
         None,
         0,
+        "",
     ) {
         V::Ref { key, path, .. } => {
             assert_eq!(key, ResKey::tf("module.m", "azurerm_firewall.f"));
@@ -394,7 +395,7 @@ fn plan_references() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        reference_value("", "var.x", None, 0),
+        reference_value("", "var.x", None, 0, ""),
         V::Unknown(_)
     ));
 }
@@ -524,4 +525,179 @@ resource "azurerm_firewall_policy_rule_collection_group" "g" {
         pos(&s, &r.target_fqdns.as_ref().unwrap().span),
         (25, 31, "rule.value".into())
     );
+}
+
+#[test]
+fn firewall_dns_proxy_from_servers_or_flag() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "servers" {}
+resource "azurerm_firewall" "a" {
+  name              = "a"
+  dns_proxy_enabled = false
+  dns_servers       = ["10.0.0.4"]
+}
+resource "azurerm_firewall" "b" {
+  name              = "b"
+  dns_proxy_enabled = true
+}
+resource "azurerm_firewall" "c" {
+  name        = "c"
+  dns_servers = []
+}
+resource "azurerm_firewall" "d" {
+  name        = "d"
+  dns_servers = var.servers
+}
+resource "azurerm_firewall" "e" {
+  name = "e"
+}
+resource "azurerm_firewall" "f" {
+  name              = "f"
+  dns_proxy_enabled = false
+  dns_servers       = var.servers
+}
+"#,
+    )]);
+    let got: Vec<Option<Value<bool>>> = m
+        .firewalls
+        .iter()
+        .map(|f| f.dns_proxy.as_ref().map(|d| d.value.clone()))
+        .collect();
+    assert_eq!(got[0], Some(Value::Known(true)));
+    assert_eq!(got[1], Some(Value::Known(true)));
+    assert_eq!(got[2], Some(Value::Known(false)));
+    assert!(matches!(got[3], Some(Value::Unknown(_))));
+    assert_eq!(got[4], None);
+    assert!(matches!(got[5], Some(Value::Unknown(_))));
+}
+
+#[test]
+fn template_directives() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+variable "prod" { default = true }
+variable "unknown" {}
+locals {
+  names = ["a", "b"]
+}
+resource "azurerm_route_table" "a" {
+  name = "rt-%{ if var.prod }prod%{ else }dev%{ endif }-%{ for n in local.names }${n}%{ endfor }"
+}
+resource "azurerm_route_table" "b" {
+  name = "rt-%{ if var.unknown }x%{ endif }"
+}
+"#,
+    )]);
+    assert_eq!(
+        m.route_tables[0].decl.name.as_ref().unwrap().value,
+        "rt-prod-ab"
+    );
+    assert!(m.route_tables[1].decl.name.is_none());
+}
+
+#[test]
+fn plan_nested_blocks_pair_with_written_blocks_by_name() {
+    let plan = r#"{"format_version":"1.2","terraform_version":"1.9.0",
+"planned_values":{"root_module":{"resources":[
+ {"address":"azurerm_network_security_group.n","mode":"managed","type":"azurerm_network_security_group","name":"n",
+  "values":{"name":"nsg","security_rule":[
+   {"name":"a-deny","priority":4000,"direction":"Outbound","access":"Deny","protocol":"*","source_port_range":"*",
+    "destination_port_range":"*","destination_port_ranges":[],"source_address_prefix":"*","source_address_prefixes":[],
+    "destination_address_prefix":"Internet","destination_address_prefixes":[]},
+   {"name":"z-allow","priority":100,"direction":"Outbound","access":"Allow","protocol":"Tcp","source_port_range":"*",
+    "destination_port_range":"","destination_port_ranges":["443","9000"],"source_address_prefix":"*","source_address_prefixes":[],
+    "destination_address_prefix":"AzureCloud","destination_address_prefixes":[]}]}}]}},
+"configuration":{"root_module":{"resources":[{"address":"azurerm_network_security_group.n","mode":"managed","type":"azurerm_network_security_group","name":"n","expressions":{}}]}}}"#;
+    let tf = r#"
+variable "ports" {}
+resource "azurerm_network_security_group" "n" {
+  name = "nsg"
+  security_rule {
+    name                       = "z-allow"
+    priority                   = 100
+    direction                  = "Outbound"
+    access                     = "Allow"
+    protocol                   = "Tcp"
+    source_port_range          = "*"
+    destination_port_ranges    = var.ports
+    source_address_prefix      = "*"
+    destination_address_prefix = "AzureCloud"
+  }
+  security_rule {
+    name                       = "a-deny"
+    priority                   = 4000
+    direction                  = "Outbound"
+    access                     = "Deny"
+    protocol                   = "*"
+    source_port_range          = "*"
+    destination_port_range     = "*"
+    source_address_prefix      = "*"
+    destination_address_prefix = "Internet"
+  }
+}
+"#;
+    let (s, m) = model_of(&[("main.tf", tf), ("plan.json", plan)]);
+    assert_eq!(m.nsgs.len(), 1);
+    let rules = &m.nsgs[0].rules;
+    let allow = rules.iter().find(|r| known(&r.priority) == 100).unwrap();
+    assert_eq!(
+        known(&allow.destination_ports),
+        vec!["443".to_string(), "9000".to_string()]
+    );
+    assert_eq!(
+        pos(&s, &allow.destination_ports.span),
+        (12, 34, "var.ports".into())
+    );
+    assert_eq!(pos(&s, &allow.decl.span).0, 5);
+    let deny = rules.iter().find(|r| known(&r.priority) == 4000).unwrap();
+    assert_eq!(pos(&s, &deny.decl.span).0, 16);
+}
+
+#[test]
+fn cluster_extensions_are_a_feature() {
+    let (_, m) = model_of(&[(
+        "main.tf",
+        r#"
+resource "azurerm_kubernetes_cluster" "k" {
+  name = "k"
+}
+resource "azurerm_kubernetes_cluster_extension" "flux" {
+  name           = "flux"
+  cluster_id     = azurerm_kubernetes_cluster.k.id
+  extension_type = "microsoft.flux"
+}
+"#,
+    )]);
+    let f: Vec<&str> = m.clusters[0]
+        .features
+        .iter()
+        .map(|f| f.0.as_str())
+        .collect();
+    assert_eq!(f, ["extensions"]);
+}
+
+#[test]
+fn separate_configurations_keep_their_keys_apart() {
+    let tf = |cidr: &str| {
+        format!(
+            "resource \"azurerm_subnet\" \"internal\" {{\n  name = \"internal\"\n  address_prefixes = [\"{cidr}\"]\n}}\n\
+             resource \"azurerm_subnet_route_table_association\" \"a\" {{\n  subnet_id = azurerm_subnet.internal.id\n  route_table_id = \"/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/routeTables/rt\"\n}}\n"
+        )
+    };
+    let (a, b) = (tf("10.1.0.0/24"), tf("10.2.0.0/24"));
+    let (_, m) = model_of(&[("a/main.tf", &a), ("b/main.tf", &b)]);
+    let keys: Vec<&ResKey> = m.subnets.iter().map(|s| &s.decl.keys[0]).collect();
+    assert_eq!(
+        keys,
+        [
+            &ResKey::tf("mem/a", "azurerm_subnet.internal"),
+            &ResKey::tf("mem/b", "azurerm_subnet.internal")
+        ]
+    );
+    // Labels stay Terraform addresses; links stay inside their configuration.
+    assert_eq!(m.subnets[1].decl.label, "azurerm_subnet.internal");
+    assert_eq!(known(&m.associations[1].subnet), *keys[1]);
 }

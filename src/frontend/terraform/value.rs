@@ -169,6 +169,12 @@ pub fn fmt_num(n: f64) -> String {
 pub fn pending_reason(v: &V) -> String {
     match v {
         V::Unknown(u) => u.reason.clone(),
+        V::Ref { key, path, .. } if path == "name" => {
+            format!(
+                "the name of `{}` is not known",
+                describe_ref(key, "").trim_end_matches('.')
+            )
+        }
         V::Ref { key, path, .. } => {
             format!("`{}` is computed by Azure", describe_ref(key, path))
         }

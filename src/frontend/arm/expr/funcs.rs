@@ -699,7 +699,7 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
             let start = tri!(want_int(name, &args[1]));
             let len = match args.get(2) {
                 Some(l) => tri!(want_int(name, l)),
-                None => s.len() as i64 - start,
+                None => (s.len() as i64).saturating_sub(start),
             };
             if start < 0 || len < 0 || start.saturating_add(len) > s.len() as i64 {
                 return Val::error("substring(): range is out of the string");
@@ -1084,7 +1084,8 @@ pub fn call(name: &str, args: Vec<Val>, scope: &dyn Scope) -> Val {
             let idx = tri!(want_int(name, &args[1]));
             let size = 1u64 << (32 - p as u64);
             // The index counts usable hosts: the network address is skipped.
-            if idx < 0 || (idx as u64) + 2 > size && p < 31 {
+            let usable = if p >= 31 { size } else { size - 2 };
+            if idx < 0 || idx as u64 >= usable {
                 return Val::error(format!("cidrHost(): host {idx} does not fit in `{s}`"));
             }
             let base = (u32::from(a) & mask(p)) as u64;
