@@ -13,6 +13,8 @@
 # binary used as is (tests, self-hosted runners).
 set -euo pipefail
 
+SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+
 die() {
   local msg="$*"
   echo "::error title=aks-egress-lint::${msg//$'\n'/ }"
@@ -30,6 +32,15 @@ action_dir() {
   local here
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   printf '%s' "${GITHUB_ACTION_PATH:-$here}"
+}
+
+# sha256sum on Linux and Windows runners, shasum on macOS.
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$@"
+  else
+    shasum -a 256 "$@"
+  fi
 }
 
 check_version() {
@@ -51,7 +62,7 @@ cmd_prepare() {
     done
     [ ${#parts[@]} -gt 0 ] || die "no sources to build in ${dir}"
     hash="$(cd "$dir" && find "${parts[@]}" -type f -print0 | LC_ALL=C sort -z |
-      xargs -0 sha256sum | sha256sum | cut -c1-32)"
+      xargs -0 bash "$SELF" sha256 | sha256 | cut -c1-32)"
     key="build-${hash}"
   fi
   key="aks-egress-lint-${RUNNER_OS:-local}-${RUNNER_ARCH:-x64}-${key}"
@@ -100,7 +111,10 @@ cmd_install() {
       die "cannot download ${url}"
     curl --fail --silent --show-error --location --retry 3 -o "${tmp}/${asset}.sha256" "${url}.sha256" ||
       die "cannot download the checksum of ${asset}"
-    (cd "$tmp" && sha256sum --check --status "${asset}.sha256") || die "checksum mismatch for ${asset}"
+    local want got
+    want="$(cut -d' ' -f1 <"${tmp}/${asset}.sha256")"
+    got="$(sha256 "${tmp}/${asset}" | cut -d' ' -f1)"
+    [ -n "$want" ] && [ "$want" = "$got" ] || die "checksum mismatch for ${asset}"
     mkdir -p "${root}/bin"
     tar -xzf "${tmp}/${asset}" -C "${root}/bin" aks-egress-lint || die "unexpected archive layout in ${asset}"
     rm -rf "$tmp"
@@ -179,6 +193,11 @@ case "${1:-}" in
   install) cmd_install ;;
   run) cmd_run ;;
   check) cmd_check ;;
+  sha256)
+    # Used through xargs, which cannot call a shell function.
+    shift
+    sha256 "$@"
+    ;;
   *)
     echo "usage: $0 prepare|install|run|check" >&2
     exit 2

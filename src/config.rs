@@ -140,14 +140,15 @@ struct Raw {
 pub struct Config {
     /// The file it was read from.
     pub path: Option<PathBuf>,
-    /// Folder of the file: `exclude` and `ignore` paths are relative to it.
+    /// Folder of the file: `ignore` paths are relative to it.
     pub base_dir: PathBuf,
     /// Catalog revision (`current`, `2020-01`).
     pub catalog: Option<String>,
     pub defaults: ClusterSettings,
     pub clusters: BTreeMap<String, ClusterSettings>,
     pub severity: BTreeMap<Code, Level>,
-    /// Globs handed to discovery: these paths are not read at all.
+    /// Globs handed to discovery as `--exclude`: these paths are not read at
+    /// all. Discovery matches them against paths relative to the scanned folder.
     pub exclude: Vec<String>,
     pub ignore: Vec<Ignore>,
     pub max_file_size: Option<u64>,
@@ -374,8 +375,9 @@ impl Config {
         s
     }
 
-    /// Overrides for one cluster, with the command line's on top: a flag
-    /// wins over the config, and features add up.
+    /// Overrides for one cluster: the command line's `cloud` and `location`
+    /// (which win over the code), the config's as defaults (used when the
+    /// code does not say), and the features of both.
     pub fn overrides_for(&self, cluster: &str, cli: &Overrides) -> Overrides {
         let s = self.cluster(cluster);
         let mut features = s.features;
@@ -385,9 +387,11 @@ impl Config {
             }
         }
         Overrides {
-            cloud: cli.cloud.or(s.cloud),
-            location: cli.location.clone().or(s.location),
+            cloud: cli.cloud,
+            location: cli.location.clone(),
             features,
+            default_cloud: s.cloud,
+            default_location: s.location,
             ..Default::default()
         }
     }
@@ -632,7 +636,9 @@ pub const INIT_TEMPLATE: &str = r#"# aks-egress-lint configuration.
 #   AEL002: error
 #   broad-rule-only: off
 
-# Paths not read at all (globs relative to this file).
+# Paths not read at all: globs as for --exclude, matched against paths
+# relative to the scanned folder; a pattern without `*` also excludes what is
+# below it.
 # exclude:
 #   - "legacy/**"
 
@@ -754,8 +760,10 @@ max-file-size: 2MiB
             ..Default::default()
         };
         let o = c.overrides_for("aks-prod", &cli);
-        assert_eq!(o.cloud, Some(Cloud::AzureUSGovernment));
+        assert_eq!(o.cloud, None);
+        assert_eq!(o.default_cloud, Some(Cloud::AzureUSGovernment));
         assert_eq!(o.location.as_deref(), Some("usgovarizona"));
+        assert_eq!(o.default_location.as_deref(), Some("usgovtexas"));
         assert_eq!(o.features, ["monitoring", "policy", "gpu", "windows"]);
     }
 

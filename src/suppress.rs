@@ -339,6 +339,12 @@ impl<'a> Lexer<'a> {
                     i = skip_string(b, i, c);
                     continue;
                 }
+                (Lang::Hcl, b'<') if b[i..].starts_with(b"<<") => {
+                    if let Some(end) = skip_heredoc(b, i) {
+                        i = end;
+                        continue;
+                    }
+                }
                 _ => {}
             }
             let tok = match c {
@@ -357,6 +363,39 @@ impl<'a> Lexer<'a> {
             i += 1;
         }
     }
+}
+
+/// HCL heredoc `<<EOT` / `<<-EOT` starting at `i`: the index of the
+/// newline that ends its closing line (the whole body is text), or `None`
+/// when `<<` starts no heredoc.
+fn skip_heredoc(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 2;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let start = j;
+    while b
+        .get(j)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        j += 1;
+    }
+    let marker = b.get(start..j).filter(|m| !m.is_empty())?;
+    // The marker ends its line; the body starts on the next one.
+    let mut line = b[j..].iter().position(|c| *c == b'\n').map(|p| j + p + 1)?;
+    while line < b.len() {
+        let end = b[line..]
+            .iter()
+            .position(|c| *c == b'\n')
+            .map_or(b.len(), |p| line + p);
+        let text = &b[line..end];
+        let trimmed = text.trim_ascii();
+        if trimmed == marker {
+            return Some(end);
+        }
+        line = end + 1;
+    }
+    Some(b.len())
 }
 
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
@@ -758,6 +797,22 @@ resource "azurerm_lb" "after" {}
                 "14:14 AEL008 warning suppression does not apply: it gives no reason",
                 "9:39 AEL008 note unused suppression: no AEL004 finding here to ignore",
             ]
+        );
+    }
+
+    #[test]
+    fn heredocs_are_text() {
+        let tf = "# aks-egress-lint: ignore[AEL003] lab\nresource \"x\" \"y\" {\n  policy = <<-EOT\n    { \"a\": [\n    # aks-egress-lint: ignore[AEL001] not a comment\n  EOT\n  name = \"n\"\n}\nresource \"z\" \"w\" {}\n";
+        assert_eq!(
+            run(
+                "h.tf",
+                tf,
+                &[
+                    (Code::AEL003, "name = \"n\""),
+                    (Code::AEL003, "resource \"z\"")
+                ]
+            ),
+            ["9:1 AEL003 error at resource \"z\""]
         );
     }
 
