@@ -162,6 +162,7 @@ const TABLE: &[(&str, &[Code])] = &[
     ("eval-managed-vnet", &[Code::AEL008]),
     ("eval-ip-groups-clean", &[]),
     ("eval-orphan-pool", &[Code::AEL008]),
+    ("eval-unknown-action", &[Code::AEL008]),
     ("eval-dns-proxy-inherited-clean", &[]),
     ("eval-dns-proxy-overridden", &[Code::AEL002, Code::AEL005]),
     (

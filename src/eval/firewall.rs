@@ -575,12 +575,14 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
                 tri = Tri::Maybe;
                 doubts.push(Doubt::Value(u.clone()));
             }
+            // A certain match leaves no doubt about matching; an unknown
+            // action still does.
+            if tri == Tri::Yes {
+                doubts.clear();
+            }
             let action = super::action_of(&e.collection.action.value);
             if action == Verdict::Unknown {
                 doubts.extend(unresolved_of(&e.collection.action).map(Doubt::Value));
-            }
-            if tri == Tri::Yes {
-                doubts.clear();
             }
             let text = format!(
                 "{what}: {} ({}) {}",
