@@ -39,6 +39,8 @@ fn clean_configurations_have_no_error() {
         "eval-classic-fqdn-tag-clean",
         "eval-udr-clean",
         "eval-ip-groups-clean",
+        "eval-orphan-pool",
+        "eval-unknown-action",
         "eval-dns-proxy-inherited-clean",
         "eval-china-clean",
         "eval-gov-clean",

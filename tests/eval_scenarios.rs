@@ -161,6 +161,8 @@ const TABLE: &[(&str, &[Code])] = &[
     ("eval-policy-parent-deny", &[Code::AEL001]),
     ("eval-managed-vnet", &[Code::AEL008]),
     ("eval-ip-groups-clean", &[]),
+    ("eval-orphan-pool", &[Code::AEL008]),
+    ("eval-unknown-action", &[Code::AEL008]),
     ("eval-dns-proxy-inherited-clean", &[]),
     ("eval-dns-proxy-overridden", &[Code::AEL002, Code::AEL005]),
     (
@@ -372,4 +374,97 @@ fn cluster_summary_path_and_verdicts() {
             .message
             .contains("tunnel-udp")
     );
+}
+
+#[test]
+fn explain_unknown_flow() {
+    let (code, out) = explain_out(
+        "eval-broad-rule-only",
+        None,
+        "mcr.microsoft.com:443/https",
+        Format::Human,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("overall: unknown"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+/// Where each code puts its primary label: the rule, route or collection
+/// that decided it.
+#[test]
+fn primary_positions_per_code() {
+    let table: &[(&str, Code, usize, usize, &str)] = &[
+        (
+            "eval-policy-missing-mcr",
+            Code::AEL001,
+            57,
+            3,
+            "network_rule_collection {",
+        ),
+        (
+            "eval-nsg-deny-internet",
+            Code::AEL001,
+            30,
+            3,
+            "security_rule {",
+        ),
+        ("eval-policy-parent-deny", Code::AEL001, 55, 5, "rule {"),
+        (
+            "eval-classic-ntp-without-dns-proxy",
+            Code::AEL002,
+            45,
+            1,
+            "resource \"azurerm_firewall_network_rule_collection\"",
+        ),
+        ("eval-internal-deny", Code::AEL003, 23, 3, "security_rule {"),
+        ("eval-internal-route", Code::AEL003, 42, 3, "route {"),
+        ("eval-black-hole-none", Code::AEL004, 22, 3, "route {"),
+        (
+            "eval-black-hole-mistyped-ip",
+            Code::AEL004,
+            26,
+            5,
+            "next_hop_in_ip_address",
+        ),
+        (
+            "eval-classic-ntp-without-dns-proxy",
+            Code::AEL005,
+            59,
+            3,
+            "rule {",
+        ),
+        ("eval-asymmetric-routing", Code::AEL006, 23, 3, "route {"),
+        (
+            "eval-udr-without-default-route",
+            Code::AEL007,
+            21,
+            1,
+            "resource \"azurerm_route_table\"",
+        ),
+        (
+            "eval-unresolved-next-hop",
+            Code::AEL008,
+            26,
+            5,
+            "next_hop_in_ip_address",
+        ),
+        ("eval-broad-rule-only", Code::AEL009, 75, 5, "rule {"),
+    ];
+    for (name, code, line, col, starts) in table {
+        let r = scenario(name);
+        let f = r
+            .findings
+            .iter()
+            .filter(|f| f.code == *code)
+            .min_by_key(|f| f.primary().span.range.start)
+            .unwrap_or_else(|| panic!("{name}: no {code}"));
+        let (file, l, c) = common::pos(f, &r.sources);
+        assert_eq!(file, format!("testdata/{name}/main.tf"), "{name}");
+        assert_eq!((l, c), (*line, *col), "{name} {code}");
+        assert!(
+            r.sources.slice(&f.primary().span).starts_with(starts),
+            "{name} {code}: {}",
+            r.sources.slice(&f.primary().span)
+        );
+    }
 }

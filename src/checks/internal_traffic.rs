@@ -55,10 +55,12 @@ struct Part {
     subnet: bool,
 }
 
-const PROBES: [(Transport, u16); 3] = [
+/// Kubelet, DNS, HTTPS and the API server's 4443 (VNet integration).
+const PROBES: [(Transport, u16); 4] = [
     (Transport::Tcp, 443),
     (Transport::Tcp, 10250),
     (Transport::Udp, 53),
+    (Transport::Tcp, 4443),
 ];
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {

@@ -15,7 +15,7 @@ use crate::catalog::{Catalog, Cloud, Level};
 use crate::eval::flow::Evaluator;
 use crate::eval::requirements::{ClusterPlan, Mode, plan_cluster, plan_nsg};
 use crate::eval::{Decider, Outcome, Verdict};
-use crate::finding::{ClusterSummary, Finding, Hop, Label, RequirementVerdict};
+use crate::finding::{ClusterSummary, Code, Finding, Hop, Label, RequirementVerdict};
 use crate::link::{ApplianceLink, Link, Linked, decl_name};
 use crate::model::Model;
 use crate::source::Sources;
@@ -200,6 +200,31 @@ pub fn run(
     let mut out = vec![];
     for p in &ctx.plans {
         out.extend(p.notes.iter().cloned());
+    }
+    // Separate node pools whose cluster cannot be linked.
+    for pool in linked.orphan_pools() {
+        let (span, why) = match &pool.cluster {
+            Some(a) => match crate::link::attr_key(a) {
+                Ok(k) => (
+                    a.span.clone(),
+                    format!(
+                        "cluster `{}` is not declared in the scanned files",
+                        crate::link::key_display(k)
+                    ),
+                ),
+                Err(u) => (u.span, u.reason),
+            },
+            None => (pool.decl.span.clone(), "it names no cluster".to_string()),
+        };
+        out.push(Finding::new(
+            Code::AEL008,
+            format!(
+                "node pool `{}` cannot be tied to a cluster ({why}): its subnets are not checked",
+                pool.decl.label
+            ),
+            span,
+            "cluster reference",
+        ));
     }
     missing_endpoint::check(&ctx, &mut out);
     internal_traffic::check(&ctx, &mut out);

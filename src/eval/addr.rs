@@ -105,24 +105,27 @@ fn ip_num(ip: IpAddr) -> (bool, u128) {
     }
 }
 
-fn non_public_ranges() -> Vec<IpRange> {
-    [
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "224.0.0.0/3",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    ]
-    .iter()
-    .filter_map(|s| IpNet::from_str(s).ok())
-    .map(IpRange::from_net)
-    .collect()
+fn non_public_ranges() -> &'static [IpRange] {
+    static RANGES: std::sync::OnceLock<Vec<IpRange>> = std::sync::OnceLock::new();
+    RANGES.get_or_init(|| {
+        [
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/3",
+            "fc00::/7",
+            "fe80::/10",
+            "::1/128",
+        ]
+        .iter()
+        .filter_map(|s| IpNet::from_str(s).ok())
+        .map(IpRange::from_net)
+        .collect()
+    })
 }
 
 /// Whether an address is private (never a public endpoint).

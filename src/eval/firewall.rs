@@ -320,7 +320,6 @@ fn network_rule(
     doubts: &mut Vec<Doubt>,
 ) -> Tri {
     let r = e.rule;
-    let desc = rule_desc(e);
     let mut t = match &r.protocols {
         None => Tri::Maybe,
         Some(a) => match list_of(a) {
@@ -344,6 +343,7 @@ fn network_rule(
     if t == Tri::No {
         return t;
     }
+    let desc = rule_desc(e);
     let dest = dest_addr(flow);
     let mut dt = Tri::No;
     if let Some(a) = &r.destination_addresses {
@@ -587,12 +587,14 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
                 tri = Tri::Maybe;
                 doubts.push(Doubt::Value(u.clone()));
             }
+            // A certain match leaves no doubt about matching; an unknown
+            // action still does.
+            if tri == Tri::Yes {
+                doubts.clear();
+            }
             let action = super::action_of(&e.collection.action.value);
             if action == Verdict::Unknown {
                 doubts.extend(unresolved_of(&e.collection.action).map(Doubt::Value));
-            }
-            if tri == Tri::Yes {
-                doubts.clear();
             }
             let text = format!(
                 "{what}: {} ({}) {}",
@@ -643,7 +645,11 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
         step: step(
             "firewall",
             Some(span),
-            format!("{what}: no rule matches, Azure Firewall denies by default"),
+            if cands.iter().any(|c| c.tri == Tri::Maybe) {
+                format!("{what}: otherwise no rule matches, and Azure Firewall denies by default")
+            } else {
+                format!("{what}: no rule matches, Azure Firewall denies by default")
+            },
             Effect::Deny,
         ),
         doubts: vec![],

@@ -102,7 +102,6 @@ pub fn rule_matches(
     scope: &VnetScope,
 ) -> (Tri, Vec<Doubt>) {
     let mut doubts = vec![];
-    let desc = rule_desc(nsg, r);
     let mut t = match &r.direction.value {
         Value::Known(d) => Tri::from_bool(d.eq_ignore_ascii_case("outbound")),
         _ => {
@@ -130,6 +129,7 @@ pub fn rule_matches(
     if t == Tri::No {
         return (t, vec![]);
     }
+    let desc = rule_desc(nsg, r);
     // Destination: prefixes, or application security groups (their members
     // are NICs of the VNet, never a public endpoint).
     let dest = dest_addr(flow);
@@ -228,19 +228,18 @@ pub fn eval_nsg<'m>(
     let mut known: Vec<(u32, &Member<SecurityRule>)> = vec![];
     let mut unordered: Vec<&Member<SecurityRule>> = vec![];
     for m in rules {
+        // Azure's six default rules always exist; an export that lists some
+        // of them (or a subset) does not change them, so the built-ins below
+        // stand for them.
+        if m.item.is_default {
+            continue;
+        }
         match m.item.priority.value {
             Value::Known(p) => known.push((p, m)),
             _ => unordered.push(m),
         }
     }
     known.sort_by_key(|(p, _)| *p);
-    // Azure's default rules cannot be removed: an export that lists some of
-    // them stands for all of them.
-    let listed = |n: &str| {
-        rules
-            .iter()
-            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
-    };
     let name = decl_name(&nsg.decl);
     let mut cands = vec![];
     let mut keys: Vec<u64> = vec![];
@@ -253,6 +252,9 @@ pub fn eval_nsg<'m>(
     for (prio, m) in ordered {
         let r = m.item;
         let (mut tri, mut doubts) = rule_matches(nsg, r, flow, src, scope);
+        if tri == Tri::No {
+            continue;
+        }
         if tri != Tri::No && (prio.is_none() || !m.certain) {
             if prio.is_none() {
                 doubts.extend(super::unresolved_of(&r.priority).map(Doubt::Value));
@@ -306,9 +308,6 @@ pub fn eval_nsg<'m>(
             ),
             ("AllowInternetOutBound", 65001, "Internet", Verdict::Allowed),
         ] {
-            if listed(n) {
-                continue;
-            }
             let mut doubts = vec![];
             let tri = match &dest {
                 Ok(d) => addr_covers(&AddrPat::Tag(tag.into()), d, Place::Nsg, scope),
@@ -432,25 +431,23 @@ pub fn eval_nsg_packet<'m>(
     p: &Packet,
     scope: &VnetScope,
 ) -> Outcome<'m> {
+    // The built-in defaults below stand for any an export lists.
     let mut ordered: Vec<(Option<u32>, &Member<SecurityRule>)> = rules
         .iter()
+        .filter(|m| !m.item.is_default)
         .map(|m| (m.item.priority.value.known().copied(), m))
         .collect();
     // Unknown priorities first (they may come before anything), then ascending.
     ordered.sort_by_key(|(p, _)| p.map(|x| x as u64 + 1).unwrap_or(0));
     let name = decl_name(&nsg.decl);
-    // Azure's default rules cannot be removed: an export that lists some of
-    // them stands for all of them.
-    let listed = |n: &str| {
-        rules
-            .iter()
-            .any(|m| m.item.is_default && decl_name(&m.item.decl).eq_ignore_ascii_case(n))
-    };
     let mut cands = vec![];
     let mut keys: Vec<u64> = vec![];
     for (prio, m) in ordered {
         let r = m.item;
         let mut tri = packet_rule_matches(r, p, scope);
+        if tri == Tri::No {
+            continue;
+        }
         if tri != Tri::No && (prio.is_none() || !m.certain) {
             tri = Tri::Maybe;
         }
@@ -500,9 +497,6 @@ pub fn eval_nsg_packet<'m>(
             "AllowVnetOutBound"
         };
         for (n, tri) in [(first, both_vnet), second] {
-            if listed(n) {
-                continue;
-            }
             keys.push(if n.starts_with("AllowVnet") {
                 65001
             } else {
