@@ -352,7 +352,7 @@ fn large_rule_sets_are_fast() {
         priority: known(100 + (i as u32 % 3900), Span::default()),
         direction: known("Outbound".into(), Span::default()),
         access: known(
-            if i % 2 == 0 { "Allow" } else { "Deny" }.into(),
+            if i.is_multiple_of(2) { "Allow" } else { "Deny" }.into(),
             Span::default(),
         ),
         protocol: known("Tcp".into(), Span::default()),

@@ -1029,15 +1029,14 @@ fn walk_one(
             && unknown_name
             && top_level
             && super::resources::MAPPED.contains(&ty.to_ascii_lowercase().as_str())
+            && let Err(why) = &names
         {
-            if let Err(why) = &names {
-                ctx.finding(
-                    Code::AEL008,
-                    format!("the {ty} resource's {why}"),
-                    name_span.clone(),
-                    "name not evaluated",
-                );
-            }
+            ctx.finding(
+                Code::AEL008,
+                format!("the {ty} resource's {why}"),
+                name_span.clone(),
+                "name not evaluated",
+            );
         }
         let ev = EvRes {
             file: t.file,

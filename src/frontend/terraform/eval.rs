@@ -342,7 +342,7 @@ impl<'a> Ev<'a> {
         }
         let body = match fid {
             Some(fid) => super::parse::parse_file(self.sources, fid, 0, &mut self.findings),
-            None => super::parse::parse_lenient(text).ok(),
+            None => super::parse::parse_body_lenient(text).ok(),
         };
         let Some(body) = body else { return };
         for a in body.attributes() {

@@ -129,7 +129,7 @@ pub fn parse_file(
         ));
         return None;
     }
-    match parse_lenient(text) {
+    match parse_body_lenient(text) {
         Ok(b) => Some(b),
         Err(e) => {
             let off = e.location().offset().min(text.len());
@@ -148,58 +148,122 @@ pub fn parse_file(
     }
 }
 
-/// Parse a body. Terraform accepts a key written twice in an object
-/// constructor (the later one wins) where hcl-edit stops with "redefined
-/// object key": each such duplicate is renamed in a copy of the text, to a
-/// name of the same length so every span still points into the original, and
-/// the text is parsed again.
-pub(crate) fn parse_lenient(text: &str) -> Result<Body, hcl_edit::parser::Error> {
-    let mut patched: Option<String> = None;
-    // Each retry parses the whole text again: few for large files.
-    let tries = if text.len() > 1 << 20 { 4 } else { 64 };
-    for n in 0..tries {
-        let cur = patched.as_deref().unwrap_or(text);
-        match hcl_edit::parser::parse_body(cur) {
-            Ok(b) => return Ok(b),
-            Err(e) if e.message().contains("redefined object key") => {
-                let off = e.location().offset();
-                match rename_key_at(cur, off, n) {
-                    Some(next) => patched = Some(next),
-                    None => return Err(e),
-                }
+/// Most object-key repeats one file may hold before it is reported as unparsable.
+const MAX_REPEATED_KEYS: usize = 256;
+
+/// [`hcl_edit::parser::parse_body`], but accepting object constructors that
+/// repeat a key. Terraform accepts them and keeps the later item
+/// (hashicorp/terraform#28727: HCL relaxed the check for compatibility with
+/// Terraform 0.11); hcl-edit rejects them. The repeated keys are renamed in a
+/// copy of the text to unique names of the same byte length, so every span
+/// still points into the original text, and the renames are then moved onto
+/// the earlier items so the last one wins as in Terraform.
+pub(crate) fn parse_body_lenient(text: &str) -> Result<Body, hcl_edit::parser::Error> {
+    let mut err = match hcl_edit::parser::parse_body(text) {
+        Ok(b) => return Ok(b),
+        Err(e) => e,
+    };
+    let mut buf = text.as_bytes().to_vec();
+    let mut renamed = 0usize;
+    while renamed < MAX_REPEATED_KEYS && err.message().contains("redefined object key") {
+        let Some(r) = key_name_range(&buf, err.location().offset()) else {
+            break;
+        };
+        rename_key(&mut buf, r, renamed);
+        renamed += 1;
+        let Ok(copy) = std::str::from_utf8(&buf) else {
+            break;
+        };
+        match hcl_edit::parser::parse_body(copy) {
+            Ok(first_wins) => {
+                return Ok(last_item_wins(text, &first_wins).unwrap_or(first_wins));
             }
-            Err(e) => return Err(e),
+            Err(e) => err = e,
         }
     }
-    hcl_edit::parser::parse_body(patched.as_deref().unwrap_or(text))
+    Err(err)
 }
 
-/// Replace the identifier (or quoted key) at `off` by a unique name of the
-/// same byte length.
-fn rename_key_at(text: &str, off: usize, n: usize) -> Option<String> {
-    let rest = text.get(off..)?;
-    let (start, len) = if let Some(q) = rest.strip_prefix('"') {
-        let end = q.find('"')?;
-        (off + 1, end)
-    } else {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(rest.len());
-        (off, end)
+/// Byte range of the name of the object key starting at `at`: an identifier,
+/// or the inside of a quoted string.
+fn key_name_range(buf: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
+    let rest = buf.get(at..)?;
+    if rest.first() == Some(&b'"') {
+        let mut i = 1;
+        while let Some(&c) = rest.get(i) {
+            match c {
+                b'\\' | b'$' | b'%' => return None,
+                b'"' => return (i > 1).then(|| at + 1..at + i),
+                _ => i += 1,
+            }
+        }
+        return None;
+    }
+    let len = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+        .count();
+    (len > 0).then(|| at..at + len)
+}
+
+/// Overwrites `buf[r]` with a name no configuration writes (`_`, then the
+/// rename counter in base 36, left-padded with `_`).
+fn rename_key(buf: &mut [u8], r: std::ops::Range<usize>, n: usize) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let Some(slot) = buf.get_mut(r) else { return };
+    slot.fill(b'_');
+    let mut n = n;
+    for b in slot.iter_mut().skip(1).rev() {
+        if let Some(&d) = DIGITS.get(n % 36) {
+            *b = d;
+        }
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// Re-parses `text` with every repeated key but the last of each object
+/// renamed, given a parse of the text in which the later repeats were renamed.
+fn last_item_wins(text: &str, first_wins: &Body) -> Option<Body> {
+    use hcl_edit::expr::Object;
+    use hcl_edit::visit::{Visit, visit_object};
+    struct Repeats<'t> {
+        text: &'t str,
+        earlier: Vec<std::ops::Range<usize>>,
+    }
+    impl Visit for Repeats<'_> {
+        fn visit_object(&mut self, node: &Object) {
+            // Key spans index the original text: the renamed keys read back
+            // under their original names.
+            let keys: Vec<(&str, std::ops::Range<usize>)> = node
+                .iter()
+                .filter_map(|(k, _)| {
+                    let span = k.span()?;
+                    let name = self.text.get(span.clone())?;
+                    Some((name, span))
+                })
+                .collect();
+            for (i, (name, span)) in keys.iter().enumerate() {
+                if keys.iter().skip(i + 1).any(|(later, _)| later == name) {
+                    self.earlier.push(span.clone());
+                }
+            }
+            visit_object(self, node);
+        }
+    }
+    let mut v = Repeats {
+        text,
+        earlier: Vec::new(),
     };
-    let tag = format!("_dup{n}_");
-    if len < tag.len() {
-        return None;
+    v.visit_body(first_wins);
+    let mut buf = text.as_bytes().to_vec();
+    for (n, span) in v.earlier.into_iter().enumerate() {
+        let r = key_name_range(&buf, span.start)?;
+        rename_key(&mut buf, r, n);
     }
-    let name = format!("{tag}{}", "x".repeat(len - tag.len()));
-    if text.contains(&name) {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    out.push_str(text.get(..start)?);
-    out.push_str(&name);
-    out.push_str(text.get(start + len..)?);
-    Some(out)
+    hcl_edit::parser::parse_body(std::str::from_utf8(&buf).ok()?).ok()
 }
 
 fn label(b: &Block, i: usize) -> Option<&str> {
@@ -258,4 +322,64 @@ fn index(m: &mut ModSrc) {
 /// Span of a block (whole block).
 pub fn block_span(file: FileId, b: &Block) -> Span {
     span_of(file, b.span())
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::parse_body_lenient;
+    use hcl_edit::Span as _;
+    use hcl_edit::expr::Expression;
+
+    fn object_value(body: &hcl_edit::structure::Body, attr: &str) -> Vec<(String, String)> {
+        let Some(a) = body.get_attribute(attr) else {
+            panic!("no {attr}")
+        };
+        let Expression::Object(o) = &a.value else {
+            panic!("not an object")
+        };
+        o.iter()
+            .map(|(k, v)| {
+                let key = match k {
+                    hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                    hcl_edit::expr::ObjectKey::Expression(e) => e.to_string(),
+                };
+                (
+                    key.trim().to_string(),
+                    v.expr().to_string().trim().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeated_object_keys_keep_the_last_item_and_the_spans() {
+        let text = "x = {\n  a = 1\n  \"b\" = 2\n  a = 3\n  b = 4\n  \"b\" = 5\n  c = { d = 6, d = 7 }\n}\n";
+        let body = parse_body_lenient(text).expect("parses");
+        let items = object_value(&body, "x");
+        let kept: Vec<_> = items
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_') && !k.starts_with("\"_"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("a".to_string(), "3".to_string()),
+                ("b".to_string(), "4".to_string()),
+                ("\"b\"".to_string(), "5".to_string()),
+                ("c".to_string(), "{ _ = 6, d = 7 }".to_string()),
+            ]
+        );
+        let a = body.get_attribute("x").expect("x");
+        assert_eq!(a.value.span(), Some(4..text.len() - 1));
+    }
+
+    #[test]
+    fn endless_repeats_and_real_errors_still_fail_at_their_place() {
+        let many = format!("x = {{\n{}}}\n", "a = 1\n".repeat(400));
+        assert!(parse_body_lenient(&many).is_err());
+        let text = "x = {\n  a = 1\n  a = 2\n}\ny = = 3\n";
+        let err = parse_body_lenient(text).expect_err("syntax error");
+        assert_eq!(err.location().line(), 5);
+    }
 }
