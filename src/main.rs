@@ -316,6 +316,18 @@ fn run_lint(args: &LintArgs) -> Result<i32, ToolError> {
     Ok(code)
 }
 
+/// Read the repository, then run `f` on it with stdout: `explain` and `allow-set`.
+fn on_analysis(
+    input: &InputArgs,
+    f: impl FnOnce(&aks_egress_lint::Analysis, &Options, &mut dyn Write) -> std::io::Result<i32>,
+) -> Result<i32, ToolError> {
+    let o = options(input)?;
+    let a = aks_egress_lint::analyse(&o)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let code = f(&a, &o, &mut out).and_then(|c| out.flush().map(|_| c));
+    code.map_err(|e| ToolError(format!("cannot write: {e}")))
+}
+
 fn run_init(args: &InitArgs) -> Result<i32, ToolError> {
     if args.path.exists() && !args.force {
         return Err(ToolError(format!(
@@ -339,31 +351,25 @@ fn main() -> ExitCode {
             aks_egress_lint::endpoints::run(a, &mut out).map_err(|e| ToolError(e.to_string()))
         }
         Some(Command::Init(a)) => run_init(a),
-        Some(Command::Explain(c)) => options(&c.input).and_then(|o| {
-            let a = aks_egress_lint::analyse(&o)?;
-            let mut out = std::io::stdout().lock();
+        Some(Command::Explain(c)) => on_analysis(&c.input, |a, o, out| {
             aks_egress_lint::explain::explain(
                 &a.model,
                 &a.sources,
                 &a.catalog,
                 &o.overrides,
                 &c.args,
-                &mut out,
+                out,
             )
-            .map_err(|e| ToolError(format!("cannot write: {e}")))
         }),
-        Some(Command::AllowSet(c)) => options(&c.input).and_then(|o| {
-            let a = aks_egress_lint::analyse(&o)?;
-            let mut out = std::io::stdout().lock();
+        Some(Command::AllowSet(c)) => on_analysis(&c.input, |a, o, out| {
             aks_egress_lint::explain::allow_set(
                 &a.model,
                 &a.sources,
                 &a.catalog,
                 &o.overrides,
                 &c.args,
-                &mut out,
+                out,
             )
-            .map_err(|e| ToolError(format!("cannot write: {e}")))
         }),
     };
     match result {
