@@ -64,7 +64,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, text: String) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             path,
             display,
@@ -95,32 +95,13 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        let line_text = rest.split('\n').next().unwrap_or("");
-        let mut off = start;
-        for (i, (b, _)) in line_text.char_indices().enumerate() {
-            if i + 1 == col {
-                return start + b;
-            }
-            off = start + b;
-        }
-        if col > 1 {
-            (off + 1).min(start + line_text.len()).max(start)
-        } else {
-            start
-        }
+        let line_text = self.text[start..].split('\n').next().unwrap_or("");
+        // Past the end of the line: the line's end.
+        line_text
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(start + line_text.len(), |(b, _)| start + b)
     }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-}
-
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == needle)
-        .map(|(i, _)| i)
 }
 
 #[derive(Debug, Default)]
