@@ -213,15 +213,19 @@ pub fn group(findings: &[Finding]) -> Vec<Finding> {
             .collect();
         (f.code, f.severity, f.cluster.clone(), spans)
     };
+    // Only findings about an endpoint are grouped; the index keeps it linear.
     let mut out: Vec<(Key, Vec<&Finding>)> = vec![];
+    let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     for f in findings {
         let k = key(f);
-        match out
-            .iter_mut()
-            .find(|(ok, g)| *ok == k && f.endpoint.is_some() && g[0].endpoint.is_some())
-        {
-            Some((_, g)) => g.push(f),
-            None => out.push((k, vec![f])),
+        match f.endpoint.is_some().then(|| index.get(&k)).flatten() {
+            Some(&i) => out[i].1.push(f),
+            None => {
+                if f.endpoint.is_some() {
+                    index.insert(k.clone(), out.len());
+                }
+                out.push((k, vec![f]));
+            }
         }
     }
     out.into_iter()
