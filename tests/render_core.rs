@@ -143,3 +143,36 @@ fn json_v1_keys_and_positions() {
         serde_json::json!({"files": 2, "clusters": 1, "errors": 1, "warnings": 0, "notes": 0})
     );
 }
+
+#[test]
+fn human_groups_findings_that_differ_only_by_endpoint() {
+    let (mut report, sources) = two_file_report();
+    let mut second = report.findings[0].clone();
+    second.message = second
+        .message
+        .replace("mcr.microsoft.com", "packages.aks.azure.com");
+    second.endpoint = Some(Endpoint {
+        destination: "packages.aks.azure.com".into(),
+        protocol: "tcp".into(),
+        port: 443,
+    });
+    report.findings.push(second);
+    let grouped = human::group(&report.findings);
+    assert_eq!(grouped.len(), 1);
+    assert!(
+        grouped[0].message.contains("2 endpoints"),
+        "{}",
+        grouped[0].message
+    );
+    let help = grouped[0].help.as_deref().unwrap_or("");
+    assert!(
+        help.contains("`mcr.microsoft.com:443/tcp`")
+            && help.contains("`packages.aks.azure.com:443/tcp`"),
+        "{help}"
+    );
+    // A finding without an endpoint is never folded into another.
+    let mut plain = report.findings[0].clone();
+    plain.endpoint = None;
+    report.findings.push(plain);
+    assert_eq!(human::group(&report.findings).len(), 2);
+}
