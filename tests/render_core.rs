@@ -146,7 +146,7 @@ fn json_v1_keys_and_positions() {
 
 #[test]
 fn human_groups_findings_that_differ_only_by_endpoint() {
-    let (mut report, sources) = two_file_report();
+    let (mut report, _sources) = two_file_report();
     let mut second = report.findings[0].clone();
     second.message = second
         .message
