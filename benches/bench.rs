@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// The same allocator as the command line, so the library timings match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NSG_RULES: usize = 30;
 /// Application rules of the workload collection: with them a stack is about
 /// 75 KB, so N = 1000 is the 75 MB monorepo of the targets.

@@ -18,6 +18,7 @@ pub mod model;
 pub mod render;
 pub mod source;
 pub mod suppress;
+pub mod timing;
 
 use catalog::Catalog;
 use checks::Overrides;
@@ -84,13 +85,15 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
     } else {
         opts.paths.clone()
     };
-    let d = discover::discover(
-        &paths,
-        &DiscoverOptions {
-            exclude: opts.exclude.clone(),
-            max_file_size: opts.frontend.limits.max_file_size,
-        },
-    )
+    let d = timing::phase("discover", || {
+        discover::discover(
+            &paths,
+            &DiscoverOptions {
+                exclude: opts.exclude.clone(),
+                max_file_size: opts.frontend.limits.max_file_size,
+            },
+        )
+    })
     .map_err(ToolError)?;
     let catalog = load_catalog(opts)?;
     let mut fopts = opts.frontend.clone();
@@ -114,19 +117,31 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
     let ((tf, arm), ((nsg, k), bic)) = rayon::join(
         || {
             rayon::join(
-                || frontend::terraform::load(src, &d.tf_modules, &plans, &fopts),
-                || frontend::arm::load(src, &templates, &params, &fopts),
+                || {
+                    timing::phase("terraform", || {
+                        frontend::terraform::load(src, &d.tf_modules, &plans, &fopts)
+                    })
+                },
+                || {
+                    timing::phase("arm", || {
+                        frontend::arm::load(src, &templates, &params, &fopts)
+                    })
+                },
             )
         },
         || {
             rayon::join(
                 || {
                     rayon::join(
-                        || frontend::nsg::load(src, &nsgs),
-                        || frontend::k8s::load(src, &k8s),
+                        || timing::phase("nsg", || frontend::nsg::load(src, &nsgs)),
+                        || timing::phase("k8s", || frontend::k8s::load(src, &k8s)),
                     )
                 },
-                || frontend::bicep::load(src, &bicep, &bicepparams, &fopts),
+                || {
+                    timing::phase("bicep", || {
+                        frontend::bicep::load(src, &bicep, &bicepparams, &fopts)
+                    })
+                },
             )
         },
     );
@@ -162,8 +177,10 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
 
 /// Run the whole pipeline: findings sorted by file, line, column and code.
 pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
-    let a = analyse(opts)?;
-    let (mut findings, clusters) = checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides);
+    let a = timing::phase("analyse", || analyse(opts))?;
+    let (mut findings, clusters) = timing::phase("checks", || {
+        checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides)
+    });
     findings.extend(a.model.findings.iter().cloned());
     // Inline suppressions first, so one for a code the config turns off still counts as used.
     let mut findings = suppress::apply(findings, &a.sources);

@@ -107,21 +107,23 @@ fn load_inner(
     let mut model = Model::default();
     let mut findings = vec![];
     // Folders are parsed in parallel; evaluation below is sequential.
-    let parsed: Vec<(ModSrc, Vec<Finding>)> = modules
-        .par_iter()
-        .map(|m| {
-            let mut f = vec![];
-            let src = parse::parse_module(
-                sources,
-                m.dir.clone(),
-                &m.files,
-                &m.tfvars,
-                opts.limits.max_file_size,
-                &mut f,
-            );
-            (src, f)
-        })
-        .collect();
+    let parsed: Vec<(ModSrc, Vec<Finding>)> = crate::timing::phase("terraform parse", || {
+        modules
+            .par_iter()
+            .map(|m| {
+                let mut f = vec![];
+                let src = parse::parse_module(
+                    sources,
+                    m.dir.clone(),
+                    &m.files,
+                    &m.tfvars,
+                    opts.limits.max_file_size,
+                    &mut f,
+                );
+                (src, f)
+            })
+            .collect()
+    });
     let mut mods: Vec<ModSrc> = Vec::with_capacity(parsed.len() + 1);
     for (m, f) in parsed {
         mods.push(m);
