@@ -78,8 +78,18 @@ pub fn load_catalog(opts: &Options) -> Result<Catalog, ToolError> {
     .map_err(|e| ToolError(format!("catalog: {e}")))
 }
 
+/// Run `f` where every stage may recurse as deep as its limits allow
+/// (see [`frontend::on_roomy_stack`]).
+pub fn in_pool<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> T {
+    frontend::on_roomy_stack(&opts.frontend.limits, f)
+}
+
 /// Discover the files and run every frontend (in parallel) into one model.
 pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
+    in_pool(opts, || analyse_here(opts))
+}
+
+fn analyse_here(opts: &Options) -> Result<Analysis, ToolError> {
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -179,7 +189,9 @@ pub fn analyse(opts: &Options) -> Result<Analysis, ToolError> {
 pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
     let a = timing::phase("analyse", || analyse(opts))?;
     let (mut findings, clusters) = timing::phase("checks", || {
-        checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides)
+        in_pool(opts, || {
+            checks::run(&a.model, &a.sources, &a.catalog, &opts.overrides)
+        })
     });
     findings.extend(a.model.findings.iter().cloned());
     // Inline suppressions first, so one for a code the config turns off still counts as used.

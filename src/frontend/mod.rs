@@ -31,6 +31,40 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Stack for the threads that parse and evaluate. Recursion is bounded
+    /// by `max_depth`, but an ARM reference chain nests expressions at each
+    /// level (about 0.4 MiB per level in debug builds, so 1 MiB a level
+    /// leaves a margin), and a debug build spends kilobytes per level of
+    /// HCL. The space is reserved, not committed: only pages used count.
+    pub fn stack_size(&self) -> usize {
+        (self.max_depth.max(8) * 1024 * 1024).clamp(64 << 20, 1 << 30)
+    }
+}
+
+std::thread_local! {
+    static ROOMY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` on a rayon pool whose threads have [`Limits::stack_size`] of
+/// stack, or inline when already on one. Parallel work inside `f` runs on
+/// that pool too, so the frontends' bounded but deep recursion never meets
+/// the 2 MiB stack of a default worker.
+pub fn on_roomy_stack<T: Send>(limits: &Limits, f: impl FnOnce() -> T + Send) -> T {
+    if ROOMY.with(|r| r.get()) {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(limits.stack_size())
+        .thread_name(|i| format!("aks-egress-lint-{i}"))
+        .start_handler(|_| ROOMY.with(|r| r.set(true)))
+        .build()
+    {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
 /// What the command line adds to what the files say.
 #[derive(Clone, Debug, Default)]
 pub struct FrontendOptions {

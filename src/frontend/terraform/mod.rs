@@ -65,18 +65,13 @@ pub fn load(
     plans: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
-    // Evaluation recurses (expressions, references, modules); every level is
-    // bounded, and a thread with a roomy stack makes those bounds safe even
-    // when the caller runs on a small-stack worker thread.
-    std::thread::scope(|s| {
-        let h = std::thread::Builder::new()
-            .name("terraform-frontend".into())
-            .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(s, || load_inner(sources, modules, plans, opts));
-        match h {
-            Ok(h) => h.join().unwrap_or_else(|_| internal_error(modules, plans)),
-            Err(_) => load_inner(sources, modules, plans, opts),
-        }
+    // Evaluation recursion is bounded, but deeper than a default thread's
+    // stack allows. A bug must not take the run down.
+    super::on_roomy_stack(&opts.limits, || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            load_inner(sources, modules, plans, opts)
+        }))
+        .unwrap_or_else(|_| internal_error(modules, plans))
     })
 }
 
@@ -104,26 +99,43 @@ fn load_inner(
     plans: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
-    let mut model = Model::default();
     let mut findings = vec![];
-    // Folders are parsed in parallel; evaluation below is sequential.
-    let parsed: Vec<(ModSrc, Vec<Finding>)> = crate::timing::phase("terraform parse", || {
-        modules
-            .par_iter()
-            .map(|m| {
-                let mut f = vec![];
-                let src = parse::parse_module(
-                    sources,
-                    m.dir.clone(),
-                    &m.files,
-                    &m.tfvars,
-                    opts.limits.max_file_size,
-                    &mut f,
-                );
-                (src, f)
-            })
-            .collect()
-    });
+    let plan_json: Vec<(FileId, serde_json::Value)> = plans
+        .iter()
+        .filter_map(|&f| plan::parse_json(sources, f, &mut findings).map(|j| (f, j)))
+        .collect();
+    let plan_idx: Vec<plan::Plan<'_>> = plan_json
+        .iter()
+        .map(|(f, j)| plan::index(sources, *f, j))
+        .collect();
+
+    // A folder that neither calls nor is called by another scanned folder is
+    // parsed, evaluated and dropped in one task: its syntax trees never wait
+    // for the rest of the monorepo. The others are parsed together first.
+    let linked = crate::timing::phase("terraform call graph", || linked_modules(sources, modules));
+    let lone: Vec<usize> = (0..modules.len()).filter(|&i| !linked[i]).collect();
+    let (lone, grouped): (Vec<usize>, Vec<usize>) = if lone.len() >= 2 {
+        (lone, (0..modules.len()).filter(|&i| linked[i]).collect())
+    } else {
+        (vec![], (0..modules.len()).collect())
+    };
+
+    let parsed: Vec<(ModSrc, Vec<Finding>)> = grouped
+        .par_iter()
+        .map(|&i| {
+            let m = &modules[i];
+            let mut f = vec![];
+            let src = parse::parse_module(
+                sources,
+                m.dir.clone(),
+                &m.files,
+                &m.tfvars,
+                opts.limits.max_file_size,
+                &mut f,
+            );
+            (src, f)
+        })
+        .collect();
     let mut mods: Vec<ModSrc> = Vec::with_capacity(parsed.len() + 1);
     for (m, f) in parsed {
         mods.push(m);
@@ -133,8 +145,125 @@ fn load_inner(
     // A placeholder module, so evaluation over a plan alone has a scope.
     mods.push(ModSrc::default());
     let prog = Prog::new(mods);
+    let called = called_modules(&prog, n_real);
+    let roots: Vec<(usize, Option<usize>)> = (0..n_real)
+        .filter(|src| !called.contains(src))
+        .map(|src| (src, match_plan(&prog.mods[src], &plan_idx)))
+        .collect();
 
-    // Folders used as local module sources are analysed through their callers.
+    let lone_out: Vec<(usize, Fragment)> = lone
+        .par_iter()
+        .map(|&i| {
+            let m = &modules[i];
+            let mut f = vec![];
+            let src = parse::parse_module(
+                sources,
+                m.dir.clone(),
+                &m.files,
+                &m.tfvars,
+                opts.limits.max_file_size,
+                &mut f,
+            );
+            let pi = match_plan(&src, &plan_idx);
+            let prog = Prog::new(vec![src]);
+            let mut frag = eval_root(&prog, 0, pi, &plan_idx, sources, opts, true);
+            f.append(&mut frag.findings);
+            frag.findings = f;
+            (i, frag)
+        })
+        .collect();
+
+    let mut used_plans: HashSet<usize> = roots.iter().filter_map(|r| r.1).collect();
+    used_plans.extend(lone_out.iter().filter_map(|(_, f)| f.plan));
+    // Several configurations in one scan: their keys carry their folder, so
+    // equal addresses in unrelated configurations stay apart.
+    let tagged = !lone.is_empty() || roots.len() + plan_idx.len() - used_plans.len() > 1;
+    let grouped_out: Vec<(usize, Fragment)> = roots
+        .par_iter()
+        .map(|&(src, pi)| {
+            let frag = eval_root(&prog, src, pi, &plan_idx, sources, opts, tagged);
+            (grouped[src], frag)
+        })
+        .collect();
+
+    // Model order follows the discovery order of the folders.
+    let mut frags: Vec<(usize, Fragment)> = lone_out.into_iter().chain(grouped_out).collect();
+    frags.sort_by_key(|(i, _)| *i);
+    let mut model = Model::default();
+    let mut extensions = vec![];
+    for (_, f) in frags {
+        model.merge(f.model);
+        findings.extend(f.findings);
+        extensions.extend(f.extensions);
+    }
+
+    let mut ev = Ev::new(&prog, sources, opts);
+    for (i, p) in plan_idx.iter().enumerate() {
+        if !used_plans.contains(&i) {
+            ev.plan_tag = if tagged {
+                sources.get(p.file).display.clone()
+            } else {
+                String::new()
+            };
+            build_plan_only(&mut ev, p, n_real, &mut model);
+        }
+    }
+    findings.append(&mut ev.findings);
+    extensions.append(&mut ev.extensions);
+    model.findings.extend(findings);
+    attach_extensions(&mut model, extensions);
+    model
+}
+
+/// What evaluating one root module gives.
+struct Fragment {
+    model: Model,
+    findings: Vec<Finding>,
+    extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
+    /// The plan overlaid on it.
+    plan: Option<usize>,
+}
+
+/// Evaluate the root module `src` of `prog` (with its plan, if any) on its
+/// own evaluator: roots share nothing but the parsed modules, so they run in
+/// parallel.
+fn eval_root<'a>(
+    prog: &'a Prog,
+    src: usize,
+    pi: Option<usize>,
+    plan_idx: &'a [plan::Plan<'a>],
+    sources: &'a Sources,
+    opts: &'a FrontendOptions,
+    tagged: bool,
+) -> Fragment {
+    let mut ev = Ev::new(prog, sources, opts);
+    let plan = pi.and_then(|p| plan_idx.get(p));
+    let planned = plan
+        .map(|p| {
+            p.variables
+                .iter()
+                .map(|(k, v)| (k.clone(), V::from_json(v, 0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let tag = if tagged {
+        display_path(&prog.mods[src].dir)
+    } else {
+        String::new()
+    };
+    let mi = ev.add_root(src, planned, tag);
+    let mut model = Model::default();
+    build(&mut ev, mi, plan, &mut model, 0);
+    Fragment {
+        model,
+        findings: std::mem::take(&mut ev.findings),
+        extensions: std::mem::take(&mut ev.extensions),
+        plan: pi,
+    }
+}
+
+/// Folders used as local module sources, analysed through their callers.
+fn called_modules(prog: &Prog, n_real: usize) -> HashSet<usize> {
     let mut called: HashSet<usize> = HashSet::new();
     for (i, m) in prog.mods.iter().enumerate().take(n_real) {
         for at in m.calls.values() {
@@ -148,7 +277,7 @@ fn load_inner(
             else {
                 continue;
             };
-            if modules::is_local_source(&prog, &m.dir, &src)
+            if modules::is_local_source(prog, &m.dir, &src)
                 && let Some(&t) = prog.by_dir.get(&normalize(&m.dir.join(&src)))
                 && t != i
             {
@@ -156,57 +285,60 @@ fn load_inner(
             }
         }
     }
+    called
+}
 
-    let plan_json: Vec<(FileId, serde_json::Value)> = plans
+/// For each folder, whether it may call or be called by another scanned
+/// folder, from a scan of the text for `source = "..."` (Terraform requires
+/// a module source to be a literal string). Any such literal that names a
+/// scanned folder counts, so the answer errs towards "linked", which is
+/// always analysed correctly, only with the whole group's trees in memory.
+fn linked_modules(sources: &Sources, modules: &[TfModule]) -> Vec<bool> {
+    let dirs: std::collections::HashMap<std::path::PathBuf, usize> = modules
         .iter()
-        .filter_map(|&f| plan::parse_json(sources, f, &mut findings).map(|j| (f, j)))
+        .enumerate()
+        .map(|(i, m)| (normalize(&m.dir), i))
         .collect();
-    let plan_idx: Vec<plan::Plan<'_>> = plan_json
-        .iter()
-        .map(|(f, j)| plan::index(sources, *f, j))
+    let edges: Vec<Vec<usize>> = modules
+        .par_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut out = vec![];
+            for &f in &m.files {
+                for lit in source_literals(sources.text(f)) {
+                    if let Some(&t) = dirs.get(&normalize(&m.dir.join(lit)))
+                        && t != i
+                    {
+                        out.push(t);
+                    }
+                }
+            }
+            out
+        })
         .collect();
-
-    let mut ev = Ev::new(&prog, sources, opts);
-    let roots: Vec<(usize, Option<usize>)> = (0..n_real)
-        .filter(|src| !called.contains(src))
-        .map(|src| (src, match_plan(&prog.mods[src], &plan_idx)))
-        .collect();
-    let used_plans: HashSet<usize> = roots.iter().filter_map(|r| r.1).collect();
-    // Several configurations in one scan: their keys carry their folder, so
-    // equal addresses in unrelated configurations stay apart.
-    let tagged = roots.len() + plan_idx.len() - used_plans.len() > 1;
-    for (src, pi) in roots {
-        let planned = pi
-            .and_then(|p| plan_idx.get(p))
-            .map(|p| {
-                p.variables
-                    .iter()
-                    .map(|(k, v)| (k.clone(), V::from_json(v, 0)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let tag = if tagged {
-            display_path(&prog.mods[src].dir)
-        } else {
-            String::new()
-        };
-        let mi = ev.add_root(src, planned, tag);
-        build(&mut ev, mi, pi.and_then(|p| plan_idx.get(p)), &mut model, 0);
-    }
-    for (i, p) in plan_idx.iter().enumerate() {
-        if !used_plans.contains(&i) {
-            ev.plan_tag = if tagged {
-                sources.get(p.file).display.clone()
-            } else {
-                String::new()
-            };
-            build_plan_only(&mut ev, p, n_real, &mut model);
+    let mut linked = vec![false; modules.len()];
+    for (i, ts) in edges.iter().enumerate() {
+        for &t in ts {
+            linked[i] = true;
+            linked[t] = true;
         }
     }
-    findings.append(&mut ev.findings);
-    model.findings.extend(findings);
-    attach_extensions(&mut model, std::mem::take(&mut ev.extensions));
-    model
+    linked
+}
+
+/// The string literals assigned to a `source` attribute anywhere in `text`.
+fn source_literals(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("source").filter_map(move |(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            return None;
+        }
+        let rest = text[at + "source".len()..].trim_start_matches([' ', '\t']);
+        let rest = rest.strip_prefix('=')?.trim_start_matches([' ', '\t']);
+        let rest = rest.strip_prefix('"')?;
+        let end = rest.find(['"', '\n'])?;
+        Some(&rest[..end])
+    })
 }
 
 /// Cluster extensions (and Flux, which is one) are separate resources: they

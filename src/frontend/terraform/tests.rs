@@ -876,3 +876,56 @@ resource "azurerm_kubernetes_cluster" "k" {
     }
     assert!(m.subnets[1].decl.keys.contains(&want));
 }
+
+/// Folders that call no other folder are evaluated on their own; folders
+/// linked by a module call are evaluated together. A scan mixing both gives
+/// each resource once, in discovery order, with the caller's inputs.
+#[test]
+fn lone_and_linked_folders_in_one_scan() {
+    let subnet = |name: &str, cidr: &str| {
+        format!(
+            "resource \"azurerm_subnet\" \"{name}\" {{\n  name = \"{name}\"\n  address_prefixes = [\"{cidr}\"]\n}}\n"
+        )
+    };
+    let (a, c) = (subnet("a", "10.1.0.0/24"), subnet("c", "10.3.0.0/24"));
+    let caller = "module \"net\" {\n  source = \"../shared\"\n  cidr   = \"10.2.0.0/24\"\n}\n";
+    let shared = "variable \"cidr\" {}\nresource \"azurerm_subnet\" \"s\" {\n  name = \"s\"\n  address_prefixes = [var.cidr]\n}\n";
+    let (_, m) = model_of(&[
+        ("a/main.tf", &a),
+        ("b/main.tf", caller),
+        ("c/main.tf", &c),
+        ("shared/main.tf", shared),
+    ]);
+    let got: Vec<(String, Vec<String>)> = m
+        .subnets
+        .iter()
+        .map(|s| (s.decl.keys[0].0.clone(), known(&s.address_prefixes)))
+        .collect();
+    let want: Vec<(String, Vec<String>)> = vec![
+        (
+            ResKey::tf("mem/a", "azurerm_subnet.a").0,
+            vec!["10.1.0.0/24".into()],
+        ),
+        (
+            ResKey::tf(
+                &super::eval::key_module("mem/b", "module.net"),
+                "azurerm_subnet.s",
+            )
+            .0,
+            vec!["10.2.0.0/24".into()],
+        ),
+        (
+            ResKey::tf("mem/c", "azurerm_subnet.c").0,
+            vec!["10.3.0.0/24".into()],
+        ),
+    ];
+    assert_eq!(got, want);
+    assert!(m.findings.is_empty(), "{:?}", m.findings);
+}
+
+#[test]
+fn source_literals_are_found_in_text() {
+    let text = "module \"x\" {\n  source   =   \"../m\"\n}\nsource_addresses = [\"a\"]\nresource_source = \"no\"\n  source=\"./n\"\n";
+    let got: Vec<&str> = super::source_literals(text).collect();
+    assert_eq!(got, ["../m", "./n"]);
+}
