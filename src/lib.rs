@@ -195,9 +195,12 @@ pub fn lint(opts: &Options) -> Result<(Report, Sources), ToolError> {
     });
     findings.extend(a.model.findings.iter().cloned());
     // Inline suppressions first, so one for a code the config turns off still counts as used.
-    let mut findings = suppress::apply(findings, &a.sources);
-    opts.config.apply(&mut findings, &a.sources);
-    sort_findings(&mut findings, &a.sources);
+    let findings = timing::phase("suppress, config, sort", || {
+        let mut findings = suppress::apply(findings, &a.sources);
+        opts.config.apply(&mut findings, &a.sources);
+        sort_findings(&mut findings, &a.sources);
+        findings
+    });
     Ok((
         Report {
             findings,

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 // Parsing and evaluation allocate many small short-lived nodes on several
 // threads; mimalloc handles that pattern far better than the system allocator.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -310,9 +311,12 @@ fn run_lint(args: &LintArgs) -> Result<i32, ToolError> {
             .map_err(|e| io("the report", e))?;
         std::fs::write(path, buf).map_err(|e| io(&path.display().to_string(), e))?;
     }
-    let mut out = std::io::stdout().lock();
-    render::write(args.format, &mut out, &report, &sources, ropts)
-        .map_err(|e| io("the report", e))?;
+    // Buffered: stdout alone flushes at every line of a large report.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    aks_egress_lint::timing::phase("render", || {
+        render::write(args.format, &mut out, &report, &sources, ropts)
+    })
+    .map_err(|e| io("the report", e))?;
     out.flush().map_err(|e| io("the report", e))?;
     if args.format == Format::Github {
         render::github::write_step_summary(&report, &sources)

@@ -17,8 +17,16 @@ pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     eprintln!(
-        "timing: {name:<24} {:>8.1} ms",
-        start.elapsed().as_secs_f64() * 1e3
+        "timing: {name:<24} {:>8.1} ms  rss {:>6} MB",
+        start.elapsed().as_secs_f64() * 1e3,
+        rss_mb().map_or_else(|| "?".to_string(), |m| m.to_string())
     );
     out
+}
+
+/// Resident memory of the process now, in MB (Linux only).
+fn rss_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / 1_000_000)
 }

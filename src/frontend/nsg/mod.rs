@@ -21,21 +21,31 @@ const NSG_TYPE: &str = "Microsoft.Network/networkSecurityGroups";
 
 /// Read NSG exports into the model.
 pub fn load(sources: &Sources, files: &[FileId]) -> Model {
+    use rayon::prelude::*;
+    // Exports are independent: read them in parallel, merge in input order.
+    let parts: Vec<Model> = files
+        .par_iter()
+        .map(|&file| {
+            let mut model = Model::default();
+            let text = sources.text(file);
+            if text.is_empty() {
+                return model; // discovery reported why
+            }
+            match json::parse(text, 128) {
+                Ok(doc) => load_doc(&doc, file, &mut model),
+                Err(e) => model.findings.push(Finding::new(
+                    Code::AEL000,
+                    format!("invalid JSON: {}", e.message),
+                    Span::new(file, e.range.clone()),
+                    "here",
+                )),
+            }
+            model
+        })
+        .collect();
     let mut model = Model::default();
-    for &file in files {
-        let text = sources.text(file);
-        if text.is_empty() {
-            continue; // discovery reported why
-        }
-        match json::parse(text, 128) {
-            Ok(doc) => load_doc(&doc, file, &mut model),
-            Err(e) => model.findings.push(Finding::new(
-                Code::AEL000,
-                format!("invalid JSON: {}", e.message),
-                Span::new(file, e.range.clone()),
-                "here",
-            )),
-        }
+    for m in parts {
+        model.merge(m);
     }
     model
 }
