@@ -134,7 +134,9 @@ fn analyse_here(opts: &Options) -> Result<Analysis, ToolError> {
                 },
                 || {
                     timing::phase("arm", || {
-                        frontend::arm::load(src, &templates, &params, &fopts)
+                        let mut m = frontend::arm::load(src, &templates, &params, &fopts);
+                        m.shrink_to_fit();
+                        m
                     })
                 },
             )

@@ -229,6 +229,52 @@ impl Model {
         self.public_inbound.extend(public_inbound);
         self.findings.extend(findings);
     }
+
+    /// Give back the spare capacity of every list, nested ones included. A
+    /// list grown by pushes holds up to twice its length, and firewall rules
+    /// are large: a frontend calls this on each fragment it finishes.
+    pub fn shrink_to_fit(&mut self) {
+        fn collections(v: &mut Vec<RuleCollection>) {
+            for c in v.iter_mut() {
+                c.rules.shrink_to_fit();
+            }
+            v.shrink_to_fit();
+        }
+        for c in &mut self.clusters {
+            c.node_pools.shrink_to_fit();
+            c.features.shrink_to_fit();
+        }
+        for n in &mut self.nsgs {
+            n.rules.shrink_to_fit();
+            n.subnets.shrink_to_fit();
+        }
+        for r in &mut self.route_tables {
+            r.routes.shrink_to_fit();
+        }
+        for f in &mut self.firewalls {
+            collections(&mut f.collections);
+        }
+        for g in &mut self.rule_collection_groups {
+            collections(&mut g.collections);
+        }
+        collections(&mut self.fw_collections);
+        self.clusters.shrink_to_fit();
+        self.node_pools.shrink_to_fit();
+        self.vnets.shrink_to_fit();
+        self.subnets.shrink_to_fit();
+        self.nsgs.shrink_to_fit();
+        self.nsg_rules.shrink_to_fit();
+        self.route_tables.shrink_to_fit();
+        self.routes.shrink_to_fit();
+        self.associations.shrink_to_fit();
+        self.firewalls.shrink_to_fit();
+        self.policies.shrink_to_fit();
+        self.rule_collection_groups.shrink_to_fit();
+        self.ip_groups.shrink_to_fit();
+        self.ip_group_cidrs.shrink_to_fit();
+        self.public_inbound.shrink_to_fit();
+        self.findings.shrink_to_fit();
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

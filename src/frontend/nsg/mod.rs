@@ -40,6 +40,7 @@ pub fn load(sources: &Sources, files: &[FileId]) -> Model {
                     "here",
                 )),
             }
+            model.shrink_to_fit();
             model
         })
         .collect();

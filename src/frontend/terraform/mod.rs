@@ -254,6 +254,7 @@ fn eval_root<'a>(
     let mi = ev.add_root(src, planned, tag);
     let mut model = Model::default();
     build(&mut ev, mi, plan, &mut model, 0);
+    model.shrink_to_fit();
     Fragment {
         model,
         findings: std::mem::take(&mut ev.findings),
