@@ -115,11 +115,13 @@ pub struct Ref {
     pub attr: String,
 }
 
+/// The rare cases are boxed: a model holds many attributes (a firewall rule
+/// has over a dozen), nearly all known, so each stays the size of its value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value<T> {
     Known(T),
-    Ref(Ref),
-    Unknown(Unknown),
+    Ref(Box<Ref>),
+    Unknown(Box<Unknown>),
 }
 
 impl<T> Value<T> {
@@ -139,7 +141,7 @@ pub fn known<T>(v: T, span: Span) -> Attr<T> {
 }
 
 pub fn unknown<T>(reason: impl Into<String>, span: Span) -> Attr<T> {
-    Spanned::new(Value::Unknown(Unknown::new(reason)), span)
+    Spanned::new(Value::Unknown(Box::new(Unknown::new(reason))), span)
 }
 
 /// Every resource has a declaration span (the whole block or object) and keys.

@@ -92,10 +92,10 @@ fn hand_written_template() {
     );
     assert_eq!(
         r.next_hop_ip.as_ref().unwrap().value,
-        Value::Ref(Ref {
+        Value::Ref(Box::new(Ref {
             target: key("arm:microsoft.network/azurefirewalls/prod-fw"),
             attr: "private_ip".into()
-        })
+        }))
     );
     assert_eq!(
         r.decl.keys,
@@ -348,10 +348,10 @@ fn bicep_compiled_template() {
     let rt = &m.route_tables[0];
     assert_eq!(
         rt.routes[0].next_hop_ip.as_ref().unwrap().value,
-        Value::Ref(Ref {
+        Value::Ref(Box::new(Ref {
             target: key("arm:microsoft.network/azurefirewalls/afw-hub"),
             attr: "private_ip".into()
-        })
+        }))
     );
 
     // Policy and rule collection group (top-level child with `policy/group`).
@@ -732,10 +732,10 @@ fn reference_to_an_inline_subnet() {
     );
     assert_eq!(
         m.nsgs[0].rules[0].source_addresses.value,
-        Value::Ref(Ref {
+        Value::Ref(Box::new(Ref {
             target: key("arm:microsoft.network/virtualnetworks/hub/subnets/nodes"),
             attr: "address_prefixes".into()
-        })
+        }))
     );
 }
 

@@ -71,10 +71,10 @@ fn attr_s() -> impl Strategy<Value = Attr<String>> {
         word().prop_map(|w| known(w, sp(0, 0, 3))),
         Just(unknown("not known", sp(0, 1, 2))),
         (0..3usize).prop_map(|k| Spanned::new(
-            Value::Ref(Ref {
+            Value::Ref(Box::new(Ref {
                 target: ResKey(format!("k{k}")),
                 attr: "private_ip".into()
-            }),
+            })),
             sp(0, 0, 1)
         )),
     ]

@@ -407,7 +407,7 @@ fn dynamic_rule_blocks() {
 
 fn r#ref(a: &Attr<String>) -> Ref {
     match &a.value {
-        Value::Ref(r) => r.clone(),
+        Value::Ref(r) => (**r).clone(),
         other => panic!("not a reference: {other:?}"),
     }
 }
@@ -448,7 +448,7 @@ fn classic_and_policy_firewalls_and_computed_references() {
         }
     );
     match &m.vnets[0].dns_servers.as_ref().unwrap().value {
-        Value::Ref(r) => assert_eq!(r, &private_ip),
+        Value::Ref(r) => assert_eq!(&**r, &private_ip),
         other => panic!("{other:?}"),
     }
 
@@ -955,7 +955,7 @@ fn references_to_computed_attributes() {
         attr: "private_ip".into(),
     };
     match &m.vnets[0].dns_servers.as_ref().unwrap().value {
-        Value::Ref(r) => assert_eq!(r, &private_ip),
+        Value::Ref(r) => assert_eq!(&**r, &private_ip),
         other => panic!("{other:?}"),
     }
     let rt = &m.route_tables[0];

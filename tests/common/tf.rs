@@ -108,14 +108,14 @@ impl Cx {
             V::Str(s) => known(s.clone(), self.sp(r)),
             V::Num(n) => known(n.to_string(), self.sp(r)),
             V::Ref(segs) if segs.len() >= 2 && segs[0] != "var" => Spanned::new(
-                Value::Ref(Ref {
+                Value::Ref(Box::new(Ref {
                     target: ResKey::tf("", &format!("{}.{}", segs[0], segs[1])),
                     attr: if segs.iter().any(|s| s == "private_ip_address") {
                         "private_ip".into()
                     } else {
                         segs[2..].join(".")
                     },
-                }),
+                })),
                 self.sp(r),
             ),
             _ => unknown(format!("`{k}` is not a literal"), self.sp(r)),
@@ -184,13 +184,13 @@ impl Cx {
                 None => unknown(format!("`{k}` is not an id"), self.sp(r)),
             },
             V::Ref(segs) => Spanned::new(
-                Value::Unknown(Unknown::with_hint(
+                Value::Unknown(Box::new(Unknown::with_hint(
                     format!(
                         "variable `{}` has no value",
                         segs.get(1).cloned().unwrap_or_default()
                     ),
                     format!("--var {}=...", segs.get(1).cloned().unwrap_or_default()),
-                )),
+                ))),
                 self.sp(r),
             ),
             _ => unknown(format!("`{k}` is not a reference"), self.sp(r)),

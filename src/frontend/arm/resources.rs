@@ -48,7 +48,7 @@ fn reason_of(v: &Val) -> String {
 }
 
 fn unknown_attr<T>(reason: impl Into<String>, span: &Span) -> Attr<T> {
-    Spanned::new(Value::Unknown(Unknown::new(reason)), span.clone())
+    Spanned::new(Value::Unknown(Box::new(Unknown::new(reason))), span.clone())
 }
 
 /// A string attribute (numbers and booleans as written).
@@ -57,13 +57,13 @@ pub fn attr_str(n: &SNode) -> Attr<String> {
         SV::Val(Val::Str(s)) => Value::Known(s.clone()),
         SV::Val(Val::Int(i)) => Value::Known(i.to_string()),
         SV::Val(Val::Bool(b)) => Value::Known(b.to_string()),
-        SV::Val(Val::Ref(r)) => Value::Ref(Ref {
+        SV::Val(Val::Ref(r)) => Value::Ref(Box::new(Ref {
             target: r.target.clone(),
             attr: ref_attr(r),
-        }),
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        SV::Arr(_) => Value::Unknown(Unknown::new("expected a string, got an array")),
-        SV::Obj(_) => Value::Unknown(Unknown::new("expected a string, got an object")),
+        })),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        SV::Arr(_) => Value::Unknown(Box::new(Unknown::new("expected a string, got an array"))),
+        SV::Obj(_) => Value::Unknown(Box::new(Unknown::new("expected a string, got an object"))),
     };
     Spanned::new(v, n.span.clone())
 }
@@ -87,18 +87,18 @@ pub fn attr_strs(n: &SNode) -> Attr<Vec<String>> {
                 }
             }
             match bad {
-                Some(r) => Value::Unknown(Unknown::new(r)),
+                Some(r) => Value::Unknown(Box::new(Unknown::new(r))),
                 None => Value::Known(out),
             }
         }
         SV::Val(Val::Str(s)) => Value::Known(vec![s.clone()]),
-        SV::Val(Val::Ref(r)) => Value::Ref(Ref {
+        SV::Val(Val::Ref(r)) => Value::Ref(Box::new(Ref {
             target: r.target.clone(),
             attr: ref_attr(r),
-        }),
+        })),
         SV::Val(Val::Null) => Value::Known(vec![]),
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        SV::Obj(_) => Value::Unknown(Unknown::new("expected a list, got an object")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        SV::Obj(_) => Value::Unknown(Box::new(Unknown::new("expected a list, got an object"))),
     };
     Spanned::new(v, n.span.clone())
 }
@@ -108,8 +108,8 @@ pub fn attr_bool(n: &SNode) -> Attr<bool> {
         SV::Val(Val::Bool(b)) => Value::Known(*b),
         SV::Val(Val::Str(s)) if s.eq_ignore_ascii_case("true") => Value::Known(true),
         SV::Val(Val::Str(s)) if s.eq_ignore_ascii_case("false") => Value::Known(false),
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        _ => Value::Unknown(Unknown::new("expected a bool")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        _ => Value::Unknown(Box::new(Unknown::new("expected a bool"))),
     };
     Spanned::new(v, n.span.clone())
 }
@@ -118,14 +118,16 @@ pub fn attr_u32(n: &SNode) -> Attr<u32> {
     let v = match &n.v {
         SV::Val(Val::Int(i)) => match u32::try_from(*i) {
             Ok(u) => Value::Known(u),
-            Err(_) => Value::Unknown(Unknown::new(format!("{i} is not a valid number here"))),
+            Err(_) => Value::Unknown(Box::new(Unknown::new(format!(
+                "{i} is not a valid number here"
+            )))),
         },
         SV::Val(Val::Str(s)) => match s.trim().parse::<u32>() {
             Ok(u) => Value::Known(u),
-            Err(_) => Value::Unknown(Unknown::new(format!("`{s}` is not a number"))),
+            Err(_) => Value::Unknown(Box::new(Unknown::new(format!("`{s}` is not a number")))),
         },
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        _ => Value::Unknown(Unknown::new("expected a number")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        _ => Value::Unknown(Box::new(Unknown::new("expected a number"))),
     };
     Spanned::new(v, n.span.clone())
 }
@@ -142,20 +144,22 @@ pub fn attr_key(n: &SNode) -> Attr<ResKey> {
     let v = match &node.v {
         SV::Val(Val::Str(s)) => match ResKey::from_arm_id(s) {
             Some(k) => Value::Known(k),
-            None => Value::Unknown(Unknown::new(format!("`{s}` is not a resource id"))),
+            None => Value::Unknown(Box::new(Unknown::new(format!(
+                "`{s}` is not a resource id"
+            )))),
         },
         SV::Val(Val::Ref(r)) => {
             if ref_attr(r) == "id" {
                 Value::Known(r.target.clone())
             } else {
-                Value::Unknown(Unknown::new(format!(
+                Value::Unknown(Box::new(Unknown::new(format!(
                     "`reference({})` is not a resource id",
                     r.target
-                )))
+                ))))
             }
         }
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        _ => Value::Unknown(Unknown::new("expected a resource id")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        _ => Value::Unknown(Box::new(Unknown::new("expected a resource id"))),
     };
     Spanned::new(v, node.span.clone())
 }
@@ -173,7 +177,7 @@ fn attr_keys(n: &SNode) -> Attr<Vec<ResKey>> {
                         bad.get_or_insert(u);
                     }
                     Value::Ref(_) => {
-                        bad.get_or_insert(Unknown::new("expected a resource id"));
+                        bad.get_or_insert(Box::new(Unknown::new("expected a resource id")));
                     }
                 }
             }
@@ -183,8 +187,8 @@ fn attr_keys(n: &SNode) -> Attr<Vec<ResKey>> {
             }
         }
         SV::Val(Val::Null) => Value::Known(vec![]),
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        SV::Obj(_) => Value::Unknown(Unknown::new("expected a list of ids")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        SV::Obj(_) => Value::Unknown(Box::new(Unknown::new("expected a list of ids"))),
     };
     Spanned::new(v, n.span.clone())
 }
@@ -423,7 +427,7 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
         {
             let enabled = Spanned::new(Value::Known(true), ev.span.clone());
             let enabled = match &ev.condition {
-                Some(u) => Spanned::new(Value::Unknown(u.clone()), ev.span.clone()),
+                Some(u) => Spanned::new(Value::Unknown(Box::new(u.clone())), ev.span.clone()),
                 None => enabled,
             };
             c.features.push(("extensions".into(), enabled));
@@ -746,8 +750,8 @@ fn cluster(ev: &EvRes) -> Cluster {
     if let Some(mode) = non_null(p.path(&["serviceMeshProfile", "mode"])) {
         let v = match &mode.v {
             SV::Val(Val::Str(s)) => Value::Known(!s.eq_ignore_ascii_case("disabled")),
-            SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-            _ => Value::Unknown(Unknown::new("expected a string")),
+            SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+            _ => Value::Unknown(Box::new(Unknown::new("expected a string"))),
         };
         features.push(("service-mesh".into(), Spanned::new(v, mode.span.clone())));
     }
@@ -1090,12 +1094,12 @@ fn app_protocols(n: &SNode) -> Attr<Vec<AppProtocol>> {
                 }
             }
             match bad {
-                Some(b) => Value::Unknown(Unknown::new(b)),
+                Some(b) => Value::Unknown(Box::new(Unknown::new(b))),
                 None => Value::Known(out),
             }
         }
-        SV::Val(v) => Value::Unknown(Unknown::new(reason_of(v))),
-        SV::Obj(_) => Value::Unknown(Unknown::new("expected a list of protocols")),
+        SV::Val(v) => Value::Unknown(Box::new(Unknown::new(reason_of(v)))),
+        SV::Obj(_) => Value::Unknown(Box::new(Unknown::new("expected a list of protocols"))),
     };
     Spanned::new(v, n.span.clone())
 }

@@ -24,11 +24,11 @@ fn unknown_of(v: &V) -> Unknown {
 
 fn as_ref_value<T>(v: &V) -> Option<Value<T>> {
     match v {
-        V::Ref { key, rtype, path } => Some(Value::Ref(Ref {
+        V::Ref { key, rtype, path } => Some(Value::Ref(Box::new(Ref {
             target: key.clone(),
             attr: normalise_attr(rtype, path),
-        })),
-        V::Unknown(_) => Some(Value::Unknown(unknown_of(v))),
+        }))),
+        V::Unknown(_) => Some(Value::Unknown(Box::new(unknown_of(v)))),
         _ => None,
     }
 }
@@ -39,10 +39,10 @@ pub fn to_str(v: &V) -> Value<String> {
     }
     match v.as_string() {
         Some(s) => Value::Known(s),
-        None => Value::Unknown(Unknown::new(format!(
+        None => Value::Unknown(Box::new(Unknown::new(format!(
             "expected a string, found a {}",
             v.type_name()
-        ))),
+        )))),
     }
 }
 
@@ -62,12 +62,12 @@ pub fn to_list(v: &V) -> Value<Vec<String>> {
             for i in items {
                 match i.as_string() {
                     Some(s) => out.push(s),
-                    None if i.is_pending() => return Value::Unknown(unknown_of(i)),
+                    None if i.is_pending() => return Value::Unknown(Box::new(unknown_of(i))),
                     None => {
-                        return Value::Unknown(Unknown::new(format!(
+                        return Value::Unknown(Box::new(Unknown::new(format!(
                             "expected a list of strings, found a {}",
                             i.type_name()
-                        )));
+                        ))));
                     }
                 }
             }
@@ -76,10 +76,10 @@ pub fn to_list(v: &V) -> Value<Vec<String>> {
         V::Null => Value::Known(vec![]),
         other => match other.as_string() {
             Some(s) => Value::Known(vec![s]),
-            None => Value::Unknown(Unknown::new(format!(
+            None => Value::Unknown(Box::new(Unknown::new(format!(
                 "expected a list, found a {}",
                 other.type_name()
-            ))),
+            )))),
         },
     }
 }
@@ -88,19 +88,21 @@ pub fn to_list(v: &V) -> Value<Vec<String>> {
 pub fn to_key(v: &V) -> Value<ResKey> {
     match v {
         V::Ref { key, path, .. } if path == "id" => Value::Known(key.clone()),
-        V::Ref { key, path, .. } => Value::Unknown(Unknown::new(format!(
+        V::Ref { key, path, .. } => Value::Unknown(Box::new(Unknown::new(format!(
             "`{}` is not a resource id",
             describe_ref(key, path)
-        ))),
-        V::Unknown(_) => Value::Unknown(unknown_of(v)),
+        )))),
+        V::Unknown(_) => Value::Unknown(Box::new(unknown_of(v))),
         V::Str(s) => match ResKey::from_arm_id(s) {
             Some(k) => Value::Known(k),
-            None => Value::Unknown(Unknown::new(format!("`{s}` is not an Azure resource id"))),
+            None => Value::Unknown(Box::new(Unknown::new(format!(
+                "`{s}` is not an Azure resource id"
+            )))),
         },
-        other => Value::Unknown(Unknown::new(format!(
+        other => Value::Unknown(Box::new(Unknown::new(format!(
             "expected a resource id, found a {}",
             other.type_name()
-        ))),
+        )))),
     }
 }
 
@@ -136,7 +138,7 @@ fn to_parent(v: &V, arm_type: &str, parents: &[String]) -> Value<ResKey> {
                 names.push(&n);
                 Value::Known(ResKey::arm(arm_type, &names))
             }
-            None => Value::Unknown(unknown_of(other)),
+            None => Value::Unknown(Box::new(unknown_of(other))),
         },
     }
 }
@@ -147,10 +149,10 @@ fn to_bool(v: &V) -> Value<bool> {
     }
     match v.as_bool() {
         Some(b) => Value::Known(b),
-        None => Value::Unknown(Unknown::new(format!(
+        None => Value::Unknown(Box::new(Unknown::new(format!(
             "expected a bool, found a {}",
             v.type_name()
-        ))),
+        )))),
     }
 }
 
@@ -160,10 +162,10 @@ fn to_u32(v: &V) -> Value<u32> {
     }
     match v.as_num() {
         Some(n) if (0.0..=u32::MAX as f64).contains(&n) => Value::Known(n as u32),
-        _ => Value::Unknown(Unknown::new(format!(
+        _ => Value::Unknown(Box::new(Unknown::new(format!(
             "expected a number, found {}",
             v.type_name()
-        ))),
+        )))),
     }
 }
 
@@ -465,10 +467,10 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
                 (_, Some(f)) if f.value == Value::Known(true) => Some(f),
                 // Unknown servers may turn the proxy on.
                 (Some(sv), _) if sv.value.known().is_none() => Some(sv.map(|x| match x {
-                    Value::Ref(rf) => Value::Unknown(Unknown::new(format!(
+                    Value::Ref(rf) => Value::Unknown(Box::new(Unknown::new(format!(
                         "`dns_servers` refers to `{}`",
                         rf.target
-                    ))),
+                    )))),
                     Value::Unknown(u) => Value::Unknown(u),
                     Value::Known(_) => Value::Known(true),
                 })),
@@ -794,11 +796,11 @@ fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind
                             })
                         }
                         (None, _) => {
-                            pending.get_or_insert(Value::Unknown(unknown_of(&t)));
+                            pending.get_or_insert(Value::Unknown(Box::new(unknown_of(&t))));
                         }
                         (Some(_), Some(_)) => {
                             let p = port.unwrap_or(V::Null);
-                            pending.get_or_insert(Value::Unknown(unknown_of(&p)));
+                            pending.get_or_insert(Value::Unknown(Box::new(unknown_of(&p))));
                         }
                     }
                 }
