@@ -58,30 +58,39 @@ pub struct SourceFile {
     /// Text of the file. Files that are not valid UTF-8 are stored empty and
     /// reported as a parse error by discovery: invalid bytes are never replaced.
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Byte offset of each line, built the first time a position in the file
+    /// is shown: most files of a large repository never need it.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             path,
             display,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut v = vec![0];
+            v.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            v
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset. Offsets past
     /// the end are clamped to the end of the file.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.line_starts();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let mut end = offset;
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
@@ -92,7 +101,7 @@ impl SourceFile {
 
     /// Byte offset of a 1-based line and column (columns in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let line_text = self.text[start..].split('\n').next().unwrap_or("");
