@@ -775,6 +775,37 @@ impl<'a> Ev<'a> {
         v
     }
 
+    /// `type.name.attr` of a single-instance resource: the one attribute,
+    /// read from the evaluated resource without copying all of it. `None`
+    /// when the resource is not a single object (then the caller goes
+    /// through [`Ev::resource_value`]).
+    pub(super) fn resource_attr(&mut self, mi: usize, addr: &str, name: &str) -> Option<V> {
+        let done = |ev: &Self| {
+            matches!(
+                ev.insts.get(mi).and_then(|i| i.res_cache.get(addr)),
+                Some(Slot::Done(V::Map(..)))
+            )
+        };
+        if !done(self) {
+            let _ = self.resource_value(mi, addr);
+            if !done(self) {
+                return None;
+            }
+        }
+        let Some(Slot::Done(V::Map(m, origin))) =
+            self.insts.get(mi).and_then(|i| i.res_cache.get(addr))
+        else {
+            return None;
+        };
+        // The keys `get_attr` may read: the attribute, and the singular
+        // prefix that stands in for a subnet's `address_prefixes`.
+        let part: std::collections::BTreeMap<String, V> = [name, "address_prefix"]
+            .into_iter()
+            .filter_map(|k| m.get(k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        Some(super::expr::get_attr(V::Map(part, origin.clone()), name))
+    }
+
     pub fn inst_key(&self, mi: usize, d: &ResDecl, k: &Option<V>) -> ResKey {
         self.res_key(mi, &format!("{}{}", d.addr(), key_suffix(k)))
     }

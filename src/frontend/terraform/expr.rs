@@ -510,7 +510,13 @@ impl<'a> Ev<'a> {
                 None => (V::error("`module` needs a name"), 0),
             },
             "data" => match (attr(0), attr(1)) {
-                (Some(t), Some(n)) => (self.resource_value(mi, &format!("data.{t}.{n}")), 2),
+                (Some(t), Some(n)) => {
+                    let addr = format!("data.{t}.{n}");
+                    match attr(2).and_then(|a| self.resource_attr(mi, &addr, a)) {
+                        Some(v) => (v, 3),
+                        None => (self.resource_value(mi, &addr), 2),
+                    }
+                }
                 _ => (V::error("`data` needs a type and a name"), 0),
             },
             "path" => {
@@ -523,7 +529,10 @@ impl<'a> Ev<'a> {
                 Some(n) => {
                     let addr = format!("{name}.{n}");
                     if self.src(mi).res_index.contains_key(&addr) {
-                        (self.resource_value(mi, &addr), 1)
+                        match attr(1).and_then(|a| self.resource_attr(mi, &addr, a)) {
+                            Some(v) => (v, 2),
+                            None => (self.resource_value(mi, &addr), 1),
+                        }
                     } else {
                         (
                             V::error(format!("reference to undeclared resource `{addr}`")),
@@ -545,7 +554,7 @@ fn loose_eq(a: &V, b: &V) -> bool {
     }
 }
 
-fn get_attr(v: V, name: &str) -> V {
+pub(super) fn get_attr(v: V, name: &str) -> V {
     match v {
         V::Map(mut m, origin) => {
             let found = m.remove(name);
