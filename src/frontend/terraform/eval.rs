@@ -160,6 +160,9 @@ pub struct Ev<'a> {
     pub plan_tag: String,
     /// Cluster extensions read: the cluster they name, and where.
     pub extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
+    /// `azurerm_virtual_network_dns_servers` read: the VNet they name and
+    /// the servers.
+    pub dns_servers: Vec<(ResKey, crate::model::Attr<Vec<String>>)>,
 }
 
 fn is_skipped_block(name: &str) -> bool {
@@ -205,6 +208,7 @@ impl<'a> Ev<'a> {
             plan_cfg: None,
             plan_tag: String::new(),
             extensions: vec![],
+            dns_servers: vec![],
         }
     }
 

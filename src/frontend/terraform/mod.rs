@@ -56,6 +56,7 @@ const TYPES: &[&str] = &[
     "azurerm_ip_group_cidr",
     "azurerm_kubernetes_cluster_extension",
     "azurerm_kubernetes_flux_configuration",
+    "azurerm_virtual_network_dns_servers",
 ];
 
 /// Read the Terraform modules and plans into one model fragment.
@@ -191,10 +192,12 @@ fn load_inner(
     frags.sort_by_key(|(i, _)| *i);
     let mut model = Model::default();
     let mut extensions = vec![];
+    let mut dns_servers = vec![];
     for (_, f) in frags {
         model.merge(f.model);
         findings.extend(f.findings);
         extensions.extend(f.extensions);
+        dns_servers.extend(f.dns_servers);
     }
 
     let mut ev = Ev::new(&prog, sources, opts);
@@ -210,8 +213,10 @@ fn load_inner(
     }
     findings.append(&mut ev.findings);
     extensions.append(&mut ev.extensions);
+    dns_servers.append(&mut ev.dns_servers);
     model.findings.extend(findings);
     attach_extensions(&mut model, extensions);
+    attach_dns_servers(&mut model, dns_servers);
     model
 }
 
@@ -220,6 +225,7 @@ struct Fragment {
     model: Model,
     findings: Vec<Finding>,
     extensions: Vec<(ResKey, crate::model::Attr<bool>)>,
+    dns_servers: Vec<(ResKey, crate::model::Attr<Vec<String>>)>,
     /// The plan overlaid on it.
     plan: Option<usize>,
 }
@@ -259,6 +265,7 @@ fn eval_root<'a>(
         model,
         findings: std::mem::take(&mut ev.findings),
         extensions: std::mem::take(&mut ev.extensions),
+        dns_servers: std::mem::take(&mut ev.dns_servers),
         plan: pi,
     }
 }
@@ -340,6 +347,16 @@ fn source_literals(text: &str) -> impl Iterator<Item = &str> {
         let end = rest.find(['"', '\n'])?;
         Some(&rest[..end])
     })
+}
+
+/// DNS servers set with `azurerm_virtual_network_dns_servers` become those
+/// of the VNet they name.
+fn attach_dns_servers(model: &mut Model, sets: Vec<(ResKey, crate::model::Attr<Vec<String>>)>) {
+    for (key, servers) in sets {
+        for v in model.vnets.iter_mut().filter(|v| v.decl.keys.contains(&key)) {
+            v.dns_servers = Some(servers.clone());
+        }
+    }
 }
 
 /// Cluster extensions (and Flux, which is one) are separate resources: they

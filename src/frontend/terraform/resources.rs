@@ -564,6 +564,17 @@ fn read_inner<'a>(r: &mut Reader<'_, 'a>, rtype: &str, v: View<'a>, base: &Base,
                 r.ev.extensions.push((k, known(true, v.span.clone())));
             }
         }
+        // The VNet's DNS servers set by a resource of their own (azurerm
+        // docs: `virtual_network_dns_servers`); they replace the VNet's own
+        // `dns_servers`, as Terraform warns not to use both.
+        "azurerm_virtual_network_dns_servers" => {
+            if let (Some(Value::Known(k)), Some(servers)) = (
+                r.key(&v, "virtual_network_id").map(|a| a.value),
+                r.list(&v, "dns_servers"),
+            ) {
+                r.ev.dns_servers.push((k, servers));
+            }
+        }
         "azurerm_ip_group" => {
             let name = r.name(&v);
             let arm = arm1("Microsoft.Network/ipGroups", &name);
