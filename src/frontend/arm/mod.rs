@@ -392,10 +392,12 @@ fn load_here(
     }
 
     let pairing = Pairing::new(sources, templates, params);
-    let parsed: Vec<(Option<Unit>, Vec<Finding>)> = templates
-        .par_iter()
-        .map(|&f| parse_unit(sources, f, &pairing, &cli, &cli_outside, opts))
-        .collect();
+    let parsed: Vec<(Option<Unit>, Vec<Finding>)> = crate::timing::phase("arm parse", || {
+        templates
+            .par_iter()
+            .map(|&f| parse_unit(sources, f, &pairing, &cli, &cli_outside, opts))
+            .collect()
+    });
     let mut units = Vec::with_capacity(parsed.len());
     for (u, errors) in parsed {
         model.findings.extend(errors);
@@ -415,10 +417,12 @@ fn load_here(
         .flat_map(|(i, u)| (0..u.sets.len()).map(move |s| (i, s)))
         .collect();
     let nothing = Known::default();
-    let alone: Vec<KeysOut> = scopes
-        .par_iter()
-        .map(|&(u, s)| keys_pass(&shared, &nothing, &units[u], &units[u].sets[s]))
-        .collect();
+    let alone: Vec<KeysOut> = crate::timing::phase("arm first pass", || {
+        scopes
+            .par_iter()
+            .map(|&(u, s)| keys_pass(&shared, &nothing, &units[u], &units[u].sets[s]))
+            .collect()
+    });
     let mut known = Known::default();
     let mut keys_findings = vec![];
     let mut states: Vec<Vec<ScopeState>> = units.iter().map(|_| vec![]).collect();
@@ -436,25 +440,28 @@ fn load_here(
     // Second pass: everything. A template is dropped as soon as its
     // instances are evaluated, unless another one links to it.
     shared.docs.retain(|f, _| known.linked.contains(f));
-    let evaluated: Vec<(FileId, bool, Vec<FullOut>)> = units
-        .into_par_iter()
-        .zip(states)
-        .map(|(u, states)| {
-            // A template that another one links to is evaluated there, with
-            // the parameters it is given, unless it has a parameter file of
-            // its own.
-            let outs = if !u.own && known.linked.contains(&u.file) {
-                vec![]
-            } else {
-                u.sets
-                    .iter()
-                    .zip(states)
-                    .map(|s| full_pass(&shared, &known, &u, s, HashMap::new()))
-                    .collect()
-            };
-            (u.file, u.own, outs)
-        })
-        .collect();
+    let evaluated: Vec<(FileId, bool, Vec<FullOut>)> =
+        crate::timing::phase("arm second pass", || {
+            units
+                .into_par_iter()
+                .zip(states)
+                .map(|(u, states)| {
+                    // A template that another one links to is evaluated there, with
+                    // the parameters it is given, unless it has a parameter file of
+                    // its own.
+                    let outs = if !u.own && known.linked.contains(&u.file) {
+                        vec![]
+                    } else {
+                        u.sets
+                            .iter()
+                            .zip(states)
+                            .map(|s| full_pass(&shared, &known, &u, s, HashMap::new()))
+                            .collect()
+                    };
+                    (u.file, u.own, outs)
+                })
+                .collect()
+        });
     let mut linked = known.linked.clone();
     let mut outputs: HashMap<ResKey, expr::Val> = HashMap::new();
     let mut full_findings = vec![];
@@ -487,8 +494,7 @@ fn load_here(
     drop(shared);
 
     let mut m = Model::default();
-    resources::map(&evs, &mut m);
-    drop(evs);
+    crate::timing::phase("arm map", || resources::map_owned(evs, &mut m));
     // Only several instances of one template can repeat a resource exactly.
     if several_sets {
         dedup_model(&mut m);
