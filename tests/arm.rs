@@ -944,3 +944,109 @@ fn notes_say_how_to_supply_what_is_missing() {
             .contains("--parameters FILE")
     );
 }
+
+/// Templates evaluated in parallel read each other as they would one by one,
+/// in file order: `early.json` is read before `hub.json`, `spoke.json` after.
+#[test]
+fn templates_read_each_other_in_file_order() {
+    let opts = FrontendOptions {
+        root: "testdata".into(),
+        ..Default::default()
+    };
+    let l = load_dir("arm-cross-template", &opts);
+    let (s, m) = (&l.sources, &l.model);
+    let file = |span: &Span| {
+        let d = &s.get(span.file).display;
+        d[d.rfind("arm-cross-template/").unwrap() + 19..].to_string()
+    };
+
+    // `late.json` is linked by `linker.json` through a path known only in
+    // the second pass: evaluated there (`rt-linked`), not alone (`rt-alone`).
+    let tables: Vec<&str> = m
+        .route_tables
+        .iter()
+        .map(|r| r.decl.label.as_str())
+        .collect();
+    assert_eq!(
+        tables,
+        vec![
+            "Microsoft.Network/routeTables 'rt-early'",
+            "Microsoft.Network/routeTables 'rt-linked'",
+            "Microsoft.Network/routeTables 'rt-spoke'",
+        ]
+    );
+    assert_eq!(file(&m.route_tables[1].decl.span), "modules/late.json");
+
+    // `reference('fw-hub')` names the firewall of another template, before
+    // or after it.
+    for rt in [&m.route_tables[0], &m.route_tables[2]] {
+        let ip = rt.routes[0].next_hop_ip.as_ref().unwrap();
+        assert_eq!(
+            ip.value,
+            Value::Ref(Box::new(Ref {
+                target: key("arm:microsoft.network/azurefirewalls/fw-hub"),
+                attr: "private_ip".into()
+            }))
+        );
+    }
+    // Outputs of the `shared` deployment of hub.json are known to the
+    // template read after it only.
+    let early = &m.route_tables[0].routes[1].address_prefix;
+    match &early.value {
+        Value::Unknown(u) => assert_eq!(
+            u.reason,
+            "outputs of deployment `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/shared` are not known at this point"
+        ),
+        other => panic!("expected unknown, got {other:?}"),
+    }
+    let spoke = &m.route_tables[2].routes[1].address_prefix;
+    assert_eq!(known(spoke), "10.9.0.0/16");
+    assert_eq!(
+        at(s, &spoke.span),
+        (
+            23,
+            32,
+            "\"[reference(resourceId('Microsoft.Resources/deployments', 'shared')).outputs.prefix.value]\"".into()
+        )
+    );
+    // And the other way round: hub.json reads the spoke's address space.
+    assert_eq!(
+        m.nsgs[0].rules[0].source_addresses.value,
+        Value::Ref(Box::new(Ref {
+            target: key("arm:microsoft.network/virtualnetworks/vnet-spoke"),
+            attr: "addressSpace.addressPrefixes.0".into()
+        }))
+    );
+    // `reference('vnet-hub').subnets[1].id`: the subnet hub.json declares inline.
+    let pool = &m.clusters[0].node_pools[0];
+    assert_eq!(
+        known(pool.subnet.as_ref().unwrap()),
+        key("arm:microsoft.network/virtualnetworks/vnet-hub/subnets/nodes")
+    );
+
+    // The copy counts: early.json's first pass does not know the firewall
+    // yet, its second does; spoke.json knows it in both.
+    let got: Vec<(String, usize, usize, &str)> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let p = f.primary();
+            let (l, c, _) = at(s, &p.span);
+            (file(&p.span), l, c, f.message.as_str())
+        })
+        .collect();
+    let counted = "the number of copies of `per-config` is unknown: length() of `reference(arm:microsoft.network/azurefirewalls/fw-hub)` depends on the deployed resource";
+    assert_eq!(
+        got,
+        vec![
+            (
+                "early.json".into(),
+                34,
+                48,
+                "the number of copies of `per-config` is unknown: reference('fw-hub') names no resource of the template"
+            ),
+            ("spoke.json".into(), 34, 48, counted),
+            ("early.json".into(), 34, 48, counted),
+        ]
+    );
+}

@@ -150,7 +150,7 @@ fn linked_file(link: &Json, env: &Env) -> Result<FileId, String> {
         .sources
         .find(&path)
         .ok_or_else(|| format!("`{rel}` was not found among the scanned files"))?;
-    ctx.linked.borrow_mut().insert(file);
+    ctx.link(file);
     Ok(file)
 }
 

@@ -22,11 +22,14 @@ pub mod template;
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::Model;
+use crate::model::ResKey;
 use crate::source::{FileId, Sources, Span};
 use json::Json;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::rc::Rc;
-use template::{Ctx, Pass, Supplied, TScope};
+use std::sync::Arc;
+use template::{Ctx, EvRes, Known, Pass, ScopeState, Shared, Supplied, TScope};
 
 /// Parse a file, reporting `AEL000` at the exact position when it fails.
 fn parse_file(
@@ -118,37 +121,51 @@ pub fn pair_parameters(
     templates: &[FileId],
     params: &[FileId],
 ) -> Vec<FileId> {
-    let tpath = &sources.get(template).path;
-    let (stem, dir) = stem_and_dir(tpath);
-    let claims = |t: &str, p: &str| {
-        p.starts_with(&format!("{t}.parameters.")) || p.starts_with(&format!("{t}.params."))
-    };
-    let mut out = vec![];
-    for &p in params {
-        let ppath = &sources.get(p).path;
-        let (pstem, pdir) = stem_and_dir(ppath);
-        if pdir != dir {
-            continue;
-        }
-        let pname = format!("{pstem}.json");
-        if claims(&stem, &pname) {
-            out.push(p);
-            continue;
-        }
-        let same_dir: Vec<FileId> = templates
-            .iter()
-            .copied()
-            .filter(|t| stem_and_dir(&sources.get(*t).path).1 == pdir)
-            .collect();
-        let claimed = same_dir
-            .iter()
-            .any(|t| claims(&stem_and_dir(&sources.get(*t).path).0, &pname));
-        if !claimed && same_dir == [template] {
-            out.push(p);
+    Pairing::new(sources, templates, params).of(sources, template)
+}
+
+/// Templates and parameter files by folder, so pairing a template looks at
+/// its own folder only.
+struct Pairing<'p> {
+    /// Folder → (stem, template) in input order.
+    templates: HashMap<Option<&'p Path>, Vec<(String, FileId)>>,
+    /// Folder → (`<stem>.json` of the parameter file, file) in input order.
+    params: HashMap<Option<&'p Path>, Vec<(String, FileId)>>,
+}
+
+impl<'p> Pairing<'p> {
+    fn new(sources: &'p Sources, templates: &[FileId], params: &[FileId]) -> Self {
+        let by_dir = |files: &[FileId], json: bool| {
+            let mut m: HashMap<Option<&'p Path>, Vec<(String, FileId)>> = HashMap::new();
+            for &f in files {
+                let (stem, dir) = stem_and_dir(&sources.get(f).path);
+                let name = if json { format!("{stem}.json") } else { stem };
+                m.entry(dir).or_default().push((name, f));
+            }
+            m
+        };
+        Pairing {
+            templates: by_dir(templates, false),
+            params: by_dir(params, true),
         }
     }
-    out.sort_by(|a, b| sources.get(*a).path.cmp(&sources.get(*b).path));
-    out
+
+    fn of(&self, sources: &Sources, template: FileId) -> Vec<FileId> {
+        let claims = |t: &str, p: &str| {
+            p.starts_with(&format!("{t}.parameters.")) || p.starts_with(&format!("{t}.params."))
+        };
+        let (stem, dir) = stem_and_dir(&sources.get(template).path);
+        let same_dir = self.templates.get(&dir).map_or(&[][..], Vec::as_slice);
+        let only = matches!(same_dir, [(_, t)] if *t == template);
+        let mut out = vec![];
+        for (pname, p) in self.params.get(&dir).map_or(&[][..], Vec::as_slice) {
+            if claims(&stem, pname) || (only && !same_dir.iter().any(|(t, _)| claims(t, pname))) {
+                out.push(*p);
+            }
+        }
+        out.sort_by(|a, b| sources.get(*a).path.cmp(&sources.get(*b).path));
+        out
+    }
 }
 
 /// Read ARM templates into the model.
@@ -157,21 +174,18 @@ pub fn pair_parameters(
 /// found (paired by name, see [`pair_parameters`]). `opts.parameters`
 /// (`--parameters FILE`) override paired values; such files must be in
 /// `sources`.
+///
+/// Templates are parsed and evaluated on a thread pool of our own (as many
+/// threads as the caller's pool); the result does not depend on how the
+/// work is scheduled.
 pub fn load(
     sources: &Sources,
     templates: &[FileId],
     params: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
-    // Evaluation recurses (bounded by `max_depth`); a thread of our own gives
-    // it a known stack whichever thread the caller runs on.
-    std::thread::scope(|sc| {
-        std::thread::Builder::new()
-            .name("arm-frontend".into())
-            .stack_size(eval_stack(opts))
-            .spawn_scoped(sc, || load_here(sources, templates, params, opts))
-            .ok()
-            .and_then(|h| h.join().ok())
+    on_pool(eval_stack(opts), || {
+        load_here(sources, templates, params, opts)
     })
     .unwrap_or_else(|| {
         let mut m = Model::default();
@@ -185,7 +199,21 @@ pub fn load(
     })
 }
 
-/// Stack of the evaluation thread: room for `max_depth` nested references,
+/// Run `f` on a thread pool of our own with `stack` bytes of stack per
+/// thread: evaluation recurses (bounded by `max_depth`), and threads of our
+/// own give it a known stack whichever thread the caller runs on. `None`
+/// when the pool cannot start or `f` panics.
+fn on_pool<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("arm-frontend-{i}"))
+        .stack_size(stack)
+        .build()
+        .ok()?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.install(f))).ok()
+}
+
+/// Stack of the evaluation threads: room for `max_depth` nested references,
 /// each holding an expression nested up to 64 levels (measured: about
 /// 0.4 MiB per level in debug builds, so 1 MiB leaves a margin). Only the
 /// pages used are committed.
@@ -193,14 +221,152 @@ fn eval_stack(opts: &FrontendOptions) -> usize {
     (opts.limits.max_depth.max(8) * 1024 * 1024).clamp(16 << 20, 1 << 30)
 }
 
+/// A template with the parameter sets it is evaluated with.
+struct Unit {
+    file: FileId,
+    doc: Arc<Json>,
+    sets: Vec<Supplied>,
+    /// Has a parameter file of its own.
+    own: bool,
+    /// `deployment().name` when deployed on its own.
+    deployment: String,
+}
+
+/// What the first pass over one template instance learned.
+struct KeysOut {
+    learned: Known,
+    findings: Vec<Finding>,
+    consulted: bool,
+    state: ScopeState,
+}
+
+fn keys_pass(shared: &Shared, base: &Known, u: &Unit, set: &Supplied) -> KeysOut {
+    let ctx = Ctx::new(shared, base);
+    let mut t = TScope::new(&ctx, u.file, &u.doc, set.clone());
+    t.deployment = Some(u.deployment.clone());
+    template::walk_template(&t, Pass::Keys);
+    let state = t.into_state();
+    KeysOut {
+        learned: ctx.learned.into_inner(),
+        findings: ctx.findings.into_inner(),
+        consulted: ctx.consulted.get(),
+        state,
+    }
+}
+
+/// The second pass over one template instance.
+struct FullOut {
+    findings: Vec<Finding>,
+    out: Vec<EvRes>,
+    /// Files it links to.
+    linked: HashSet<FileId>,
+    outputs: HashMap<ResKey, expr::Val>,
+    /// Deployments whose outputs it read before they were known.
+    missed: Vec<ResKey>,
+    /// What a second run needs when `missed` is not empty.
+    redo: Option<(Arc<Json>, Supplied, ScopeState)>,
+}
+
+fn full_pass(
+    shared: &Shared,
+    known: &Known,
+    u: &Unit,
+    (set, state): (&Supplied, ScopeState),
+    outputs: HashMap<ResKey, expr::Val>,
+) -> FullOut {
+    let ctx = Ctx::new(shared, known);
+    *ctx.outputs.borrow_mut() = outputs;
+    let mut t = TScope::new(&ctx, u.file, &u.doc, set.clone());
+    t.deployment = Some(u.deployment.clone());
+    // Kept until we know whether a second run is needed.
+    let kept = state.clone();
+    t.set_state(state);
+    template::walk_template(&t, Pass::Full);
+    drop(t);
+    let missed = ctx.missed_outputs.into_inner();
+    FullOut {
+        findings: ctx.findings.into_inner(),
+        out: ctx.out.into_inner(),
+        linked: ctx.learned.into_inner().linked,
+        outputs: ctx.outputs.into_inner(),
+        redo: (!missed.is_empty()).then(|| (u.doc.clone(), set.clone(), kept)),
+        missed,
+    }
+}
+
+/// Parse a template and its parameter files: the unit (`None` when the
+/// template is not analysed) and the parse errors in order.
+fn parse_unit(
+    sources: &Sources,
+    file: FileId,
+    pairing: &Pairing,
+    cli: &Supplied,
+    cli_outside: &[(String, expr::Val)],
+    opts: &FrontendOptions,
+) -> (Option<Unit>, Vec<Finding>) {
+    let mut errors = vec![];
+    if sources.text(file).is_empty() {
+        return (None, errors); // discovery already reported why
+    }
+    let doc = match parse_file(sources, file, opts) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(*e);
+            return (None, errors);
+        }
+    };
+    let mut cli = cli.clone();
+    for (name, v) in cli_outside {
+        let decl = doc.get("parameters").and_then(|p| p.member(name));
+        let span = Span::new(file, decl.map(|m| m.key_range.clone()).unwrap_or(0..0));
+        cli.insert(
+            name.to_ascii_lowercase(),
+            template::SNode::from_val(v.clone(), &span),
+        );
+    }
+    let mut sets = vec![];
+    for pf in pairing.of(sources, file) {
+        match parse_file(sources, pf, opts) {
+            Ok(pdoc) => {
+                let mut s = deploy::parameter_file_values(&pdoc, pf);
+                s.extend(cli.clone());
+                sets.push(s);
+            }
+            Err(e) => errors.push(*e),
+        }
+    }
+    let own = !sets.is_empty();
+    if sets.is_empty() {
+        sets.push(cli);
+    }
+    let unit = Unit {
+        file,
+        doc: Arc::new(doc),
+        sets,
+        own,
+        deployment: stem_and_dir(&sources.get(file).path).0,
+    };
+    (Some(unit), errors)
+}
+
+/// `load` on the thread pool.
+///
+/// Every template instance (a template with one parameter set) is evaluated
+/// on its own, in parallel, and the results are put together in input
+/// order. Where an instance depends on the ones before it (identities the
+/// first pass learns, files linked in the second pass, outputs of a
+/// deployment read by a later template) the dependency is recorded, and the
+/// instance evaluated again, in order, when it changes the answer: the
+/// result is that of a run over the templates one by one.
 fn load_here(
     sources: &Sources,
     templates: &[FileId],
     params: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
-    let ctx = Ctx::new(sources, opts);
     let mut model = Model::default();
+    // Findings made before the first pass.
+    let mut prelude = vec![];
 
     // Values from --parameters, in order (later files win). A file outside
     // the scanned folders is read here; its values point at the parameter's
@@ -215,90 +381,128 @@ fn load_here(
             },
             None => match read_outside(p, opts) {
                 Ok(vals) => cli_outside.extend(vals),
-                Err(msg) => ctx.finding(
+                Err(msg) => prelude.push(template::make_finding(
                     Code::AEL000,
                     msg,
                     Span::new(templates.first().copied().unwrap_or_default(), 0..0),
                     "here",
-                ),
+                )),
             },
         }
     }
 
-    // (file, document, parameter sets, has its own parameter file)
-    let mut docs: Vec<(FileId, Rc<Json>, Vec<Supplied>, bool)> = vec![];
-    for &file in templates {
-        if sources.text(file).is_empty() {
-            continue; // discovery already reported why
+    let pairing = Pairing::new(sources, templates, params);
+    let parsed: Vec<(Option<Unit>, Vec<Finding>)> = crate::timing::phase("arm parse", || {
+        templates
+            .par_iter()
+            .map(|&f| parse_unit(sources, f, &pairing, &cli, &cli_outside, opts))
+            .collect()
+    });
+    let mut units = Vec::with_capacity(parsed.len());
+    for (u, errors) in parsed {
+        model.findings.extend(errors);
+        units.extend(u);
+    }
+    let several_sets = units.iter().any(|u| u.sets.len() > 1);
+
+    let mut shared = Shared::new(sources, opts);
+    shared.docs = units.iter().map(|u| (u.file, u.doc.clone())).collect();
+
+    // First pass: identities. Each instance alone, then in order: one that
+    // looked up a resource it does not declare itself is run again with
+    // what the instances before it declare.
+    let scopes: Vec<(usize, usize)> = units
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| (0..u.sets.len()).map(move |s| (i, s)))
+        .collect();
+    let nothing = Known::default();
+    let alone: Vec<KeysOut> = crate::timing::phase("arm first pass", || {
+        scopes
+            .par_iter()
+            .map(|&(u, s)| keys_pass(&shared, &nothing, &units[u], &units[u].sets[s]))
+            .collect()
+    });
+    let mut known = Known::default();
+    let mut keys_findings = vec![];
+    let mut states: Vec<Vec<ScopeState>> = units.iter().map(|_| vec![]).collect();
+    for (&(u, s), mut k) in scopes.iter().zip(alone) {
+        if k.consulted && !known.is_empty() {
+            k = keys_pass(&shared, &known, &units[u], &units[u].sets[s]);
         }
-        let doc = match parse_file(sources, file, opts) {
-            Ok(d) => Rc::new(d),
-            Err(e) => {
-                model.findings.push(*e);
+        known.merge(k.learned);
+        keys_findings.extend(k.findings);
+        if let Some(st) = states.get_mut(u) {
+            st.push(k.state);
+        }
+    }
+
+    // Second pass: everything. A template is dropped as soon as its
+    // instances are evaluated, unless another one links to it.
+    shared.docs.retain(|f, _| known.linked.contains(f));
+    let evaluated: Vec<(FileId, bool, Vec<FullOut>)> =
+        crate::timing::phase("arm second pass", || {
+            units
+                .into_par_iter()
+                .zip(states)
+                .map(|(u, states)| {
+                    // A template that another one links to is evaluated there, with
+                    // the parameters it is given, unless it has a parameter file of
+                    // its own.
+                    let outs = if !u.own && known.linked.contains(&u.file) {
+                        vec![]
+                    } else {
+                        u.sets
+                            .iter()
+                            .zip(states)
+                            .map(|s| full_pass(&shared, &known, &u, s, HashMap::new()))
+                            .collect()
+                    };
+                    (u.file, u.own, outs)
+                })
+                .collect()
+        });
+    let mut linked = known.linked.clone();
+    let mut outputs: HashMap<ResKey, expr::Val> = HashMap::new();
+    let mut full_findings = vec![];
+    let mut evs = vec![];
+    for (file, own, outs) in evaluated {
+        for mut r in outs {
+            // Linked by an instance evaluated before it.
+            if !own && linked.contains(&file) {
                 continue;
             }
-        };
-        let mut cli = cli.clone();
-        for (name, v) in &cli_outside {
-            let decl = doc.get("parameters").and_then(|p| p.member(name));
-            let span = Span::new(file, decl.map(|m| m.key_range.clone()).unwrap_or(0..0));
-            cli.insert(
-                name.to_ascii_lowercase(),
-                template::SNode::from_val(v.clone(), &span),
-            );
-        }
-        let mut sets = vec![];
-        for pf in pair_parameters(sources, file, templates, params) {
-            match parse_file(sources, pf, opts) {
-                Ok(pdoc) => {
-                    let mut s = deploy::parameter_file_values(&pdoc, pf);
-                    s.extend(cli.clone());
-                    sets.push(s);
-                }
-                Err(e) => model.findings.push(*e),
+            // It read the outputs of a deployment an earlier template made.
+            if r.missed.iter().any(|k| outputs.contains_key(k))
+                && let Some((doc, set, state)) = r.redo.take()
+            {
+                let u = Unit {
+                    file,
+                    doc,
+                    sets: vec![],
+                    own,
+                    deployment: stem_and_dir(&sources.get(file).path).0,
+                };
+                r = full_pass(&shared, &known, &u, (&set, state), outputs.clone());
             }
+            outputs.extend(r.outputs);
+            linked.extend(r.linked);
+            full_findings.extend(r.findings);
+            evs.extend(r.out);
         }
-        let own = !sets.is_empty();
-        if sets.is_empty() {
-            sets.push(cli);
-        }
-        docs.push((file, doc, sets, own));
     }
+    drop(shared);
 
-    let scopes: Vec<(TScope, bool)> = docs
-        .iter()
-        .flat_map(|(file, doc, sets, own)| {
-            sets.iter()
-                .map(|s| {
-                    let mut t = TScope::new(&ctx, *file, doc, s.clone());
-                    t.deployment = Some(stem_and_dir(&sources.get(*file).path).0);
-                    (t, *own)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for (s, _) in &scopes {
-        template::walk_template(s, Pass::Keys);
-    }
-    for (s, own) in &scopes {
-        // A template that another one links to is evaluated there, with the
-        // parameters it is given, unless it has a parameter file of its own.
-        if !own && ctx.linked.borrow().contains(&s.file) {
-            continue;
-        }
-        template::walk_template(s, Pass::Full);
-    }
-    drop(scopes);
-
-    let evs = ctx.out.take();
     let mut m = Model::default();
-    resources::map(&evs, &mut m);
+    crate::timing::phase("arm map", || resources::map_owned(evs, &mut m));
     // Only several instances of one template can repeat a resource exactly.
-    if docs.iter().any(|d| d.2.len() > 1) {
+    if several_sets {
         dedup_model(&mut m);
     }
     model.merge(m);
-    model.findings.extend(ctx.findings.take());
+    model.findings.extend(prelude);
+    model.findings.extend(keys_findings);
+    model.findings.extend(full_findings);
     dedup_findings(&mut model.findings);
     model
 }
@@ -391,6 +595,30 @@ fn without_spans(debug: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_on_the_pool_is_caught() {
+        let stack = eval_stack(&FrontendOptions::default());
+        assert_eq!(on_pool(stack, || 7), Some(7));
+        let caught: Option<()> = on_pool(stack, || {
+            let v: Vec<u32> = (0..2)
+                .into_par_iter()
+                .map(|i| [1, 2][i as usize + 1])
+                .collect();
+            assert!(v.is_empty());
+        });
+        assert_eq!(caught, None);
+        // Deep recursion fits in the stack the pool gives its threads.
+        fn down(n: usize) -> usize {
+            let pad = std::hint::black_box([0u8; 1024]);
+            if n == 0 {
+                pad[0] as usize
+            } else {
+                down(n - 1) + 1
+            }
+        }
+        assert_eq!(on_pool(stack, || down(8_000)), Some(8_000));
+    }
 
     #[test]
     fn spans_are_ignored_when_comparing() {

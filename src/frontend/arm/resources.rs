@@ -10,6 +10,7 @@ use super::template::{EvRes, SNode, SV};
 use crate::model::*;
 use crate::source::{Span, Spanned};
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 // ---------- value helpers ----------
 
@@ -409,26 +410,36 @@ fn unresolved_notes(ev: &EvRes, model: &mut Model) {
 /// Cluster extensions (`Microsoft.KubernetesConfiguration/extensions`, Flux
 /// configurations) scoped to a cluster of `model` turn on its `extensions`
 /// feature.
-fn attach_extensions(resources: &[EvRes], model: &mut Model) {
-    for ev in resources {
-        let t = ev.ty.to_ascii_lowercase();
-        if t != "microsoft.kubernetesconfiguration/extensions"
-            && t != "microsoft.kubernetesconfiguration/fluxconfigurations"
-        {
-            continue;
-        }
-        let Some(target) = &ev.parent else {
-            continue;
-        };
+struct Extension {
+    target: ResKey,
+    span: Span,
+    condition: Option<Unknown>,
+}
+
+fn extension_of(ev: &EvRes) -> Option<Extension> {
+    let t = ev.ty.to_ascii_lowercase();
+    if t != "microsoft.kubernetesconfiguration/extensions"
+        && t != "microsoft.kubernetesconfiguration/fluxconfigurations"
+    {
+        return None;
+    }
+    Some(Extension {
+        target: ev.parent.clone()?,
+        span: ev.span.clone(),
+        condition: ev.condition.clone(),
+    })
+}
+
+fn attach_extensions(extensions: &[Extension], model: &mut Model) {
+    for ext in extensions {
         for c in model
             .clusters
             .iter_mut()
-            .filter(|c| c.decl.keys.contains(target))
+            .filter(|c| c.decl.keys.contains(&ext.target))
         {
-            let enabled = Spanned::new(Value::Known(true), ev.span.clone());
-            let enabled = match &ev.condition {
-                Some(u) => Spanned::new(Value::Unknown(Box::new(u.clone())), ev.span.clone()),
-                None => enabled,
+            let enabled = match &ext.condition {
+                Some(u) => Spanned::new(Value::Unknown(Box::new(u.clone())), ext.span.clone()),
+                None => Spanned::new(Value::Known(true), ext.span.clone()),
             };
             c.features.push(("extensions".into(), enabled));
         }
@@ -437,121 +448,201 @@ fn attach_extensions(resources: &[EvRes], model: &mut Model) {
 
 /// Map evaluated resources into `model`.
 pub fn map(resources: &[EvRes], model: &mut Model) {
-    let linked = link_inline_child_ids(resources);
-    let resources = linked.as_deref().unwrap_or(resources);
-    let before = (
-        model.subnets.len(),
-        model.route_tables.len(),
-        model.nsgs.len(),
-    );
-    map_resources(resources, model);
-    drop_inline_duplicates(resources, model, before);
-    attach_extensions(resources, model);
+    Plan::new(resources).apply(resources.iter().map(Cow::Borrowed), model);
 }
 
-/// `reference(vnet).subnets[0].id` is what Bicep compiles
-/// `vnet.properties.subnets[0].id` to: the id of the child the template
-/// declares inline at that index, which ARM returns from the deployed parent.
-/// Such references become links to the child (`None`: there are none).
-fn link_inline_child_ids(resources: &[EvRes]) -> Option<Vec<EvRes>> {
-    // Parent key → its inline collections (`subnets` → child names in order).
-    let child_key = |r: &ResRef| -> Option<ResKey> {
-        let path: Vec<String> = r.path.iter().map(|s| s.to_ascii_lowercase()).collect();
-        let rest = match path.as_slice() {
-            [p, rest @ ..] if p == "properties" => rest,
-            rest if !r.full => rest,
-            _ => return None,
-        };
-        let [coll, idx, id] = rest else {
-            return None;
-        };
-        let idx: usize = idx.parse().ok()?;
-        if id != "id" {
-            return None;
-        }
-        let parent = resources
-            .iter()
-            .find(|e| e.key.as_ref() == Some(&r.target))?;
-        let child = parent.properties.as_ref()?.get(coll)?.items().get(idx)?;
-        let SV::Val(Val::Str(name)) = &child.get("name")?.v else {
-            return None;
-        };
-        Some(ResKey(format!(
-            "{}/{coll}/{}",
-            r.target.0,
-            name.to_ascii_lowercase()
-        )))
-    };
-    fn walk(n: &mut SNode, f: &dyn Fn(&ResRef) -> Option<ResKey>, hit: &mut bool) {
-        match &mut n.v {
-            SV::Val(Val::Ref(r)) => {
-                if let Some(target) = f(r) {
-                    *r = ResRef {
-                        target,
-                        path: vec![],
-                        full: false,
-                    };
-                    *hit = true;
+/// [`map`], dropping each resource as soon as it is mapped.
+pub fn map_owned(resources: Vec<EvRes>, model: &mut Model) {
+    let plan = Plan::new(&resources);
+    plan.apply(resources.into_iter().map(Cow::Owned), model);
+}
+
+/// What mapping one resource needs to know of the others.
+struct Plan {
+    /// `reference(parent).subnets[i].id` → the inline child it names.
+    children: HashMap<(ResKey, String, usize), ResKey>,
+    /// Keys of subnets, routes and security rules declared as separate
+    /// resources, and the spans of the separate subnets.
+    separate: [HashSet<ResKey>; 3],
+    separate_spans: HashSet<Span>,
+    extensions: Vec<Extension>,
+}
+
+impl Plan {
+    fn new(resources: &[EvRes]) -> Plan {
+        let mut separate: [HashSet<ResKey>; 3] = Default::default();
+        let mut separate_spans = HashSet::new();
+        let mut extensions = vec![];
+        // The first resource with each key is the parent a reference reads.
+        let mut first: HashMap<&ResKey, &EvRes> = HashMap::new();
+        for ev in resources {
+            let t = ev.ty.to_ascii_lowercase();
+            for (i, suffix) in ["/subnets", "/routes", "/securityrules"].iter().enumerate() {
+                if t.ends_with(suffix)
+                    && let Some(k) = &ev.key
+                {
+                    separate[i].insert(k.clone());
                 }
             }
-            SV::Val(_) => {}
-            SV::Arr(items) => items.iter_mut().for_each(|i| walk(i, f, hit)),
-            SV::Obj(props) => props.iter_mut().for_each(|(_, v)| walk(v, f, hit)),
+            if t.ends_with("/subnets") {
+                separate_spans.insert(ev.span.clone());
+            }
+            extensions.extend(extension_of(ev));
+            if let Some(k) = &ev.key {
+                first.entry(k).or_insert(ev);
+            }
+        }
+        let mut children = HashMap::new();
+        for ev in resources {
+            if let Some(p) = &ev.properties {
+                find_child_refs(p, &first, &mut children);
+            }
+        }
+        Plan {
+            children,
+            separate,
+            separate_spans,
+            extensions,
         }
     }
-    let mut out = resources.to_vec();
-    let mut hit = false;
-    for ev in &mut out {
-        if let Some(p) = ev.properties.as_mut() {
-            walk(p, &child_key, &mut hit);
-        }
-    }
-    hit.then_some(out)
-}
 
-/// A subnet, route or security rule declared both inline in its parent and
-/// as a separate child resource (what the portal's "Export template" writes)
-/// is one object: the separate resource, deployed after its parent, wins.
-fn drop_inline_duplicates(resources: &[EvRes], model: &mut Model, before: (usize, usize, usize)) {
-    let separate = |suffix: &str| -> std::collections::HashSet<ResKey> {
-        resources
-            .iter()
-            .filter(|ev| ev.ty.to_ascii_lowercase().ends_with(suffix))
-            .filter_map(|ev| ev.key.clone())
-            .collect()
-    };
-    let (subnets, routes, rules) = (
-        separate("/subnets"),
-        separate("/routes"),
-        separate("/securityrules"),
-    );
-    let separate_spans: std::collections::HashSet<&Span> = resources
-        .iter()
-        .filter(|ev| ev.ty.to_ascii_lowercase().ends_with("/subnets"))
-        .map(|ev| &ev.span)
-        .collect();
-    let dup = |d: &Decl, keys: &std::collections::HashSet<ResKey>| {
-        d.keys.iter().any(|k| keys.contains(k))
-    };
-    let mut i = before.0;
-    while i < model.subnets.len() {
-        let s = &model.subnets[i];
-        if dup(&s.decl, &subnets) && !separate_spans.contains(&s.decl.span) {
-            model.subnets.remove(i);
-        } else {
+    fn apply<'r>(&self, each: impl Iterator<Item = Cow<'r, EvRes>>, model: &mut Model) {
+        let before = (
+            model.subnets.len(),
+            model.route_tables.len(),
+            model.nsgs.len(),
+        );
+        for ev in each {
+            let ev = self.link_children(ev);
+            map_resource(&ev, model);
+        }
+        self.drop_inline_duplicates(model, before);
+        attach_extensions(&self.extensions, model);
+    }
+
+    /// `reference(vnet).subnets[0].id` is what Bicep compiles
+    /// `vnet.properties.subnets[0].id` to: the id of the child the template
+    /// declares inline at that index, which ARM returns from the deployed
+    /// parent. Such references become links to the child.
+    fn link_children<'r>(&self, mut ev: Cow<'r, EvRes>) -> Cow<'r, EvRes> {
+        fn walk(n: &mut SNode, plan: &Plan) {
+            match &mut n.v {
+                SV::Val(Val::Ref(r)) => {
+                    if let Some(target) = child_query(r).and_then(|q| plan.children.get(&q)) {
+                        *r = ResRef {
+                            target: target.clone(),
+                            path: vec![],
+                            full: false,
+                        };
+                    }
+                }
+                SV::Val(_) => {}
+                SV::Arr(items) => items.iter_mut().for_each(|i| walk(i, plan)),
+                SV::Obj(props) => props.iter_mut().for_each(|(_, v)| walk(v, plan)),
+            }
+        }
+        let names_child =
+            |r: &ResRef| child_query(r).is_some_and(|q| self.children.contains_key(&q));
+        let hit = !self.children.is_empty()
+            && ev
+                .properties
+                .as_ref()
+                .is_some_and(|p| has_ref(p, &names_child));
+        if hit && let Some(p) = ev.to_mut().properties.as_mut() {
+            walk(p, self);
+        }
+        ev
+    }
+
+    /// A subnet, route or security rule declared both inline in its parent
+    /// and as a separate child resource (what the portal's "Export template"
+    /// writes) is one object: the separate resource, deployed after its
+    /// parent, wins.
+    fn drop_inline_duplicates(&self, model: &mut Model, before: (usize, usize, usize)) {
+        let [subnets, routes, rules] = &self.separate;
+        let dup = |d: &Decl, keys: &HashSet<ResKey>| d.keys.iter().any(|k| keys.contains(k));
+        let mut i = 0;
+        model.subnets.retain(|s| {
             i += 1;
+            i <= before.0 || !dup(&s.decl, subnets) || self.separate_spans.contains(&s.decl.span)
+        });
+        for rt in model.route_tables.iter_mut().skip(before.1) {
+            rt.routes.retain(|r| !dup(&r.decl, routes));
         }
-    }
-    for rt in model.route_tables.iter_mut().skip(before.1) {
-        rt.routes.retain(|r| !dup(&r.decl, &routes));
-    }
-    for nsg in model.nsgs.iter_mut().skip(before.2) {
-        nsg.rules.retain(|r| !dup(&r.decl, &rules));
+        for nsg in model.nsgs.iter_mut().skip(before.2) {
+            nsg.rules.retain(|r| !dup(&r.decl, rules));
+        }
     }
 }
 
-fn map_resources(resources: &[EvRes], model: &mut Model) {
-    for ev in resources {
+/// `(parent, collection, index)` of a reference to the id of an inline
+/// child: `reference(p).subnets[0].id`, `reference(p, v, 'Full').properties.subnets[0].id`.
+fn child_query(r: &ResRef) -> Option<(ResKey, String, usize)> {
+    let path: Vec<String> = r.path.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let rest = match path.as_slice() {
+        [p, rest @ ..] if p == "properties" => rest,
+        rest if !r.full => rest,
+        _ => return None,
+    };
+    let [coll, idx, id] = rest else {
+        return None;
+    };
+    if id != "id" {
+        return None;
+    }
+    let idx: usize = idx.parse().ok()?;
+    Some((r.target.clone(), coll.clone(), idx))
+}
+
+fn has_ref(n: &SNode, f: &dyn Fn(&ResRef) -> bool) -> bool {
+    match &n.v {
+        SV::Val(Val::Ref(r)) => f(r),
+        SV::Val(_) => false,
+        SV::Arr(items) => items.iter().any(|i| has_ref(i, f)),
+        SV::Obj(props) => props.iter().any(|(_, v)| has_ref(v, f)),
+    }
+}
+
+/// Record the inline children that references in `n` name.
+fn find_child_refs(
+    n: &SNode,
+    first: &HashMap<&ResKey, &EvRes>,
+    out: &mut HashMap<(ResKey, String, usize), ResKey>,
+) {
+    match &n.v {
+        SV::Val(Val::Ref(r)) => {
+            let Some(q) = child_query(r) else {
+                return;
+            };
+            if out.contains_key(&q) {
+                return;
+            }
+            let (target, coll, idx) = &q;
+            let name = first
+                .get(target)
+                .and_then(|p| p.properties.as_ref())
+                .and_then(|p| p.get(coll))
+                .and_then(|c| c.items().get(*idx))
+                .and_then(|c| c.get("name"));
+            if let Some(SNode {
+                v: SV::Val(Val::Str(name)),
+                ..
+            }) = name
+            {
+                let child = ResKey(format!("{}/{coll}/{}", target.0, name.to_ascii_lowercase()));
+                out.insert(q, child);
+            }
+        }
+        SV::Val(_) => {}
+        SV::Arr(items) => items.iter().for_each(|i| find_child_refs(i, first, out)),
+        SV::Obj(props) => props
+            .iter()
+            .for_each(|(_, v)| find_child_refs(v, first, out)),
+    }
+}
+
+fn map_resource(ev: &EvRes, model: &mut Model) {
+    {
         let t = ev.ty.to_ascii_lowercase();
         if MAPPED.contains(&t.as_str()) {
             unresolved_notes(ev, model);

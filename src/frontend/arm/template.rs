@@ -12,14 +12,14 @@
 //! `outputs` are known to `reference(...).outputs`.
 
 use super::expr::{self, Expr, Scope, Template, Val, Why};
-use super::json::{JKind, Json};
+use super::json::{JKind, Json, JsonError};
 use crate::finding::{Code, Finding};
 use crate::frontend::FrontendOptions;
 use crate::model::{ResKey, Unknown};
 use crate::source::{FileId, Sources, Span};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// An evaluated JSON value that remembers where it was written. Values that
 /// come out of an expression carry the span of the expression string, or of
@@ -135,25 +135,96 @@ pub struct EvRes {
     pub parent: Option<ResKey>,
 }
 
-/// State shared by every template instance of one `load` call.
+/// What the first pass ([`Pass::Keys`]) learns from every template: read-only
+/// while the second pass runs, so the templates share it across threads.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Resources declared by the templates (for `reference()`).
+    keys: HashSet<ResKey>,
+    /// Last name segment → keys, for `reference('name')`.
+    by_name: HashMap<String, Vec<ResKey>>,
+    /// Files reached through a `templateLink`.
+    pub linked: HashSet<FileId>,
+}
+
+impl Known {
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.by_name.is_empty()
+    }
+
+    /// Add what another evaluation learned.
+    pub fn merge(&mut self, other: Known) {
+        self.keys.extend(other.keys);
+        for (name, keys) in other.by_name {
+            self.by_name.entry(name).or_default().extend(keys);
+        }
+        self.linked.extend(other.linked);
+    }
+}
+
+type Parsed = Result<Arc<Json>, JsonError>;
+
+/// Read-only state of one `load` call, shared by the threads that evaluate
+/// its templates.
+pub struct Shared<'a> {
+    pub sources: &'a Sources,
+    pub opts: &'a FrontendOptions,
+    /// Templates parsed up front, for the `templateLink`s that name them.
+    pub docs: HashMap<FileId, Arc<Json>>,
+    /// Other linked files, parsed once on first use.
+    parsed: Mutex<HashMap<FileId, Arc<OnceLock<Parsed>>>>,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(sources: &'a Sources, opts: &'a FrontendOptions) -> Self {
+        Shared {
+            sources,
+            opts,
+            docs: HashMap::new(),
+            parsed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn parse(&self, file: FileId) -> Parsed {
+        if let Some(d) = self.docs.get(&file) {
+            return Ok(d.clone());
+        }
+        let cell = {
+            // A poisoned lock only means another evaluation panicked; the map is intact.
+            let mut map = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(file).or_default().clone()
+        };
+        cell.get_or_init(|| {
+            super::json::parse(self.sources.text(file), self.opts.limits.max_depth.max(8))
+                .map(Arc::new)
+        })
+        .clone()
+    }
+}
+
+/// State of one evaluation of one template instance (one parameter set, in
+/// one pass), nested deployments included.
 pub struct Ctx<'a> {
     pub sources: &'a Sources,
     pub opts: &'a FrontendOptions,
+    shared: &'a Shared<'a>,
+    /// What the other templates declare: everything in the second pass; in
+    /// the first, what earlier templates declared (possibly nothing yet).
+    base: &'a Known,
+    /// What this evaluation learned (identities in the first pass, linked
+    /// files in both).
+    pub learned: RefCell<Known>,
+    /// A lookup whose answer more knowledge in `base` could change.
+    pub consulted: Cell<bool>,
     pub findings: RefCell<Vec<Finding>>,
-    /// Resources declared by the templates (for `reference()`).
-    known: RefCell<HashSet<ResKey>>,
-    /// Last name segment → keys, for `reference('name')`.
-    by_name: RefCell<HashMap<String, Vec<ResKey>>>,
     /// Outputs of nested deployments evaluated so far.
-    outputs: RefCell<HashMap<ResKey, Val>>,
+    pub outputs: RefCell<HashMap<ResKey, Val>>,
+    /// Deployments whose outputs were read before they were known here.
+    pub missed_outputs: RefCell<Vec<ResKey>>,
     depth: Cell<usize>,
     /// Nested deployments being walked (templateLink cycles).
     deploy_depth: Cell<usize>,
-    /// Parsed linked templates.
-    docs: RefCell<HashMap<FileId, Option<Rc<Json>>>>,
     pub out: RefCell<Vec<EvRes>>,
-    /// Files reached through a `templateLink`.
-    pub linked: RefCell<HashSet<FileId>>,
     /// Copies made so far by the deployment being walked: nested loops
     /// multiply, so they share one budget (see `take_copies`).
     copies: Cell<usize>,
@@ -163,31 +234,29 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(sources: &'a Sources, opts: &'a FrontendOptions) -> Self {
+    pub fn new(shared: &'a Shared<'a>, base: &'a Known) -> Self {
         Ctx {
-            sources,
-            opts,
+            sources: shared.sources,
+            opts: shared.opts,
+            shared,
+            base,
+            learned: RefCell::new(Known::default()),
+            consulted: Cell::new(false),
             findings: RefCell::new(vec![]),
-            known: RefCell::new(HashSet::new()),
-            by_name: RefCell::new(HashMap::new()),
             outputs: RefCell::new(HashMap::new()),
+            missed_outputs: RefCell::new(vec![]),
             depth: Cell::new(0),
             deploy_depth: Cell::new(0),
-            docs: RefCell::new(HashMap::new()),
             out: RefCell::new(vec![]),
-            linked: RefCell::new(HashSet::new()),
             copies: Cell::new(0),
             conditions: RefCell::new(vec![]),
         }
     }
 
     pub fn finding(&self, code: Code, msg: impl Into<String>, span: Span, label: &str) {
-        let msg = msg.into();
-        let mut f = Finding::new(code, msg.clone(), span, label);
-        if let Some(h) = help_for(&msg) {
-            f = f.help(h);
-        }
-        self.findings.borrow_mut().push(f);
+        self.findings
+            .borrow_mut()
+            .push(make_finding(code, msg, span, label));
     }
 
     fn max_depth(&self) -> usize {
@@ -199,6 +268,20 @@ impl<'a> Ctx<'a> {
         self.max_depth().min(64)
     }
 
+    /// Whether a template declares `key`, itself or inline in its parent.
+    /// A miss may turn into a hit with more knowledge: it is recorded.
+    fn declares(&self, key: &ResKey) -> bool {
+        let hit = self.has(key) || self.declares_inline(key);
+        if !hit {
+            self.consulted.set(true);
+        }
+        hit
+    }
+
+    fn has(&self, key: &ResKey) -> bool {
+        self.base.keys.contains(key) || self.learned.borrow().keys.contains(key)
+    }
+
     /// A subnet, security rule or route whose parent is declared: it may be
     /// written inline in the parent's properties, which the first pass does
     /// not evaluate.
@@ -207,19 +290,48 @@ impl<'a> Ctx<'a> {
         let inline = ["/subnets/", "/securityrules/", "/routes/"];
         inline.iter().any(|seg| {
             k.rfind(seg)
-                .is_some_and(|i| self.known.borrow().contains(&ResKey(k[..i].to_string())))
+                .is_some_and(|i| self.has(&ResKey(k[..i].to_string())))
         })
     }
 
-    /// Parse (once) a file referenced by a `templateLink`.
-    pub fn doc(&self, file: FileId) -> Option<Rc<Json>> {
-        if let Some(d) = self.docs.borrow().get(&file) {
-            return d.clone();
+    /// The only resource whose last name segment is `name`.
+    fn by_name(&self, name: &str) -> Option<ResKey> {
+        let learned = self.learned.borrow();
+        let (a, b) = (self.base.by_name.get(name), learned.by_name.get(name));
+        let n = a.map_or(0, Vec::len) + b.map_or(0, Vec::len);
+        // Two or more stay ambiguous whatever else is learned.
+        if n < 2 {
+            self.consulted.set(true);
         }
-        let text = self.sources.text(file);
-        let parsed = match super::json::parse(text, self.max_depth()) {
-            Ok(j) => Some(Rc::new(j)),
+        if n == 1 {
+            a.into_iter().chain(b).flatten().next().cloned()
+        } else {
+            None
+        }
+    }
+
+    fn register(&self, key: &ResKey, last: Option<&String>) {
+        let mut l = self.learned.borrow_mut();
+        l.keys.insert(key.clone());
+        if let Some(last) = last {
+            l.by_name
+                .entry(last.to_ascii_lowercase())
+                .or_default()
+                .push(key.clone());
+        }
+    }
+
+    pub fn link(&self, file: FileId) {
+        self.learned.borrow_mut().linked.insert(file);
+    }
+
+    /// A file referenced by a `templateLink`, parsed once per `load`.
+    pub fn doc(&self, file: FileId) -> Option<Arc<Json>> {
+        match self.shared.parse(file) {
+            Ok(d) => Some(d),
             Err(e) => {
+                // Every evaluation that reaches the file says so; `load`
+                // keeps one of the identical findings.
                 self.finding(
                     Code::AEL000,
                     format!("invalid JSON: {}", e.message),
@@ -228,10 +340,18 @@ impl<'a> Ctx<'a> {
                 );
                 None
             }
-        };
-        self.docs.borrow_mut().insert(file, parsed.clone());
-        parsed
+        }
     }
+}
+
+/// A finding with the fix for its reason, when there is one.
+pub fn make_finding(code: Code, msg: impl Into<String>, span: Span, label: &str) -> Finding {
+    let msg = msg.into();
+    let mut f = Finding::new(code, msg.clone(), span, label);
+    if let Some(h) = help_for(&msg) {
+        f = f.help(h);
+    }
+    f
 }
 
 /// The fix for a note whose reason the user can supply.
@@ -462,11 +582,33 @@ impl<'t, 'a> TScope<'t, 'a> {
         v
     }
 
+    /// What the walk memoised: the values of parameters and variables read
+    /// so far and the symbolic names learned. The second pass of a template
+    /// starts from what its first pass left.
+    pub fn into_state(self) -> ScopeState {
+        ScopeState {
+            cache: self.cache.into_inner(),
+            symbols: self.symbols.into_inner(),
+        }
+    }
+
+    pub fn set_state(&mut self, st: ScopeState) {
+        self.cache = RefCell::new(st.cache);
+        self.symbols = RefCell::new(st.symbols);
+    }
+
     pub fn register_symbol(&self, sym: &str, id: String) {
         self.symbols
             .borrow_mut()
             .insert(sym.to_ascii_lowercase(), id);
     }
+}
+
+/// See [`TScope::into_state`].
+#[derive(Clone, Debug, Default)]
+pub struct ScopeState {
+    cache: HashMap<String, SNode>,
+    symbols: HashMap<String, String>,
 }
 
 /// The expression scope at one point of the walk: a template instance and
@@ -534,11 +676,7 @@ impl Scope for Env<'_, '_, '_> {
         } else if let Some(id) = self.t.symbols.borrow().get(&s.to_ascii_lowercase()) {
             ResKey::from_arm_id(id)
         } else {
-            let by = self.t.ctx.by_name.borrow();
-            match by.get(&s.to_ascii_lowercase()) {
-                Some(keys) if keys.len() == 1 => keys.first().cloned(),
-                _ => None,
-            }
+            self.t.ctx.by_name(&s.to_ascii_lowercase())
         };
         let Some(key) = key else {
             return Val::unknown(format!(
@@ -548,12 +686,15 @@ impl Scope for Env<'_, '_, '_> {
         if key.0.starts_with("arm:microsoft.resources/deployments/") {
             return match self.t.ctx.outputs.borrow().get(&key) {
                 Some(o) => Val::Object(vec![("outputs".into(), o.clone())]),
-                None => Val::unknown(format!(
-                    "outputs of deployment `{s}` are not known at this point"
-                )),
+                None => {
+                    self.t.ctx.missed_outputs.borrow_mut().push(key);
+                    Val::unknown(format!(
+                        "outputs of deployment `{s}` are not known at this point"
+                    ))
+                }
             };
         }
-        if self.t.ctx.known.borrow().contains(&key) || self.t.ctx.declares_inline(&key) {
+        if self.t.ctx.declares(&key) {
             Val::Ref(expr::ResRef {
                 target: key,
                 path: vec![],
@@ -994,14 +1135,7 @@ fn walk_one(
         if let Some(k) = &key
             && !is_deployment
         {
-            ctx.known.borrow_mut().insert(k.clone());
-            if let Some(last) = names.as_ref().ok().and_then(|n| n.last()) {
-                ctx.by_name
-                    .borrow_mut()
-                    .entry(last.to_ascii_lowercase())
-                    .or_default()
-                    .push(k.clone());
-            }
+            ctx.register(k, names.as_ref().ok().and_then(|n| n.last()));
         }
     }
     if is_deployment {

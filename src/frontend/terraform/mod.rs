@@ -353,7 +353,11 @@ fn source_literals(text: &str) -> impl Iterator<Item = &str> {
 /// of the VNet they name.
 fn attach_dns_servers(model: &mut Model, sets: Vec<(ResKey, crate::model::Attr<Vec<String>>)>) {
     for (key, servers) in sets {
-        for v in model.vnets.iter_mut().filter(|v| v.decl.keys.contains(&key)) {
+        for v in model
+            .vnets
+            .iter_mut()
+            .filter(|v| v.decl.keys.contains(&key))
+        {
             v.dns_servers = Some(servers.clone());
         }
     }
