@@ -469,28 +469,29 @@ pub struct AppProtocol {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FirewallRule {
+    // Attributes most rules leave out are boxed: a scan holds many rules.
     pub decl: Decl,
     pub source_addresses: Option<Attr<Vec<String>>>,
-    pub source_ip_groups: Option<Attr<Vec<ResKey>>>,
+    pub source_ip_groups: Option<Box<Attr<Vec<ResKey>>>>,
     /// Network rules: `TCP`, `UDP`, `ICMP`, `Any` as written.
     pub protocols: Option<Attr<Vec<String>>>,
     /// Application rules.
     pub app_protocols: Option<Attr<Vec<AppProtocol>>>,
     /// Network and NAT rules: addresses, CIDRs, ranges, `*`, service tags.
     pub destination_addresses: Option<Attr<Vec<String>>>,
-    pub destination_ip_groups: Option<Attr<Vec<ResKey>>>,
+    pub destination_ip_groups: Option<Box<Attr<Vec<ResKey>>>>,
     /// Network rules: FQDNs (need DNS proxy).
-    pub destination_fqdns: Option<Attr<Vec<String>>>,
+    pub destination_fqdns: Option<Box<Attr<Vec<String>>>>,
     pub destination_ports: Option<Attr<Vec<String>>>,
     /// Application rules: `targetFqdns` / `destination_fqdns` / `target_fqdns`.
     pub target_fqdns: Option<Attr<Vec<String>>>,
-    pub fqdn_tags: Option<Attr<Vec<String>>>,
-    pub target_urls: Option<Attr<Vec<String>>>,
-    pub web_categories: Option<Attr<Vec<String>>>,
-    pub terminate_tls: Option<Attr<bool>>,
+    pub fqdn_tags: Option<Box<Attr<Vec<String>>>>,
+    pub target_urls: Option<Box<Attr<Vec<String>>>>,
+    pub web_categories: Option<Box<Attr<Vec<String>>>>,
+    pub terminate_tls: Option<Box<Attr<bool>>>,
     /// NAT rules: translated address and port.
-    pub translated_address: Option<Attr<String>>,
-    pub translated_port: Option<Attr<String>>,
+    pub translated_address: Option<Box<Attr<String>>>,
+    pub translated_port: Option<Box<Attr<String>>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

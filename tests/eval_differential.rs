@@ -655,7 +655,8 @@ fn fw_model(groups: &[GenGroup]) -> Model {
                             .then(|| kv(strs(FW_ADDR, &r.addrs))),
                         destination_ip_groups: None,
                         destination_fqdns: (r.net && !r.fqdns.is_empty())
-                            .then(|| kv(strs(FQDN_PATTERNS, &r.fqdns))),
+                            .then(|| kv(strs(FQDN_PATTERNS, &r.fqdns)))
+                            .map(Box::new),
                         destination_ports: r.net.then(|| kv(strs(PORTS, &r.ports))),
                         target_fqdns: (!r.net).then(|| kv(strs(FQDN_PATTERNS, &r.fqdns))),
                         fqdn_tags: None,

@@ -201,7 +201,10 @@ fn model() -> impl Strategy<Value = Model> {
                     .map(|(i, (a, f, p, ports, app))| FirewallRule {
                         decl: decl(50 + i),
                         source_addresses: Some(a.clone()),
-                        source_ip_groups: Some(known(vec![ResKey("k1".into())], sp(0, 0, 1))),
+                        source_ip_groups: Some(Box::new(known(
+                            vec![ResKey("k1".into())],
+                            sp(0, 0, 1),
+                        ))),
                         protocols: Some(p),
                         app_protocols: app.then(|| {
                             known(
@@ -214,10 +217,10 @@ fn model() -> impl Strategy<Value = Model> {
                         }),
                         destination_addresses: Some(a),
                         destination_ip_groups: None,
-                        destination_fqdns: Some(f.clone()),
+                        destination_fqdns: Some(Box::new(f.clone())),
                         destination_ports: Some(ports),
                         target_fqdns: Some(f.clone()),
-                        fqdn_tags: Some(f),
+                        fqdn_tags: Some(Box::new(f)),
                         target_urls: None,
                         web_categories: None,
                         terminate_tls: None,

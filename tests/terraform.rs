@@ -874,7 +874,7 @@ fn scan() {
                     r.decl.label,
                     r.target_fqdns
                         .as_ref()
-                        .or(r.destination_fqdns.as_ref())
+                        .or(r.destination_fqdns.as_deref())
                         .map(|x| &x.value),
                     r.fqdn_tags.as_ref().map(|x| &x.value),
                     r.destination_addresses.as_ref().map(|x| &x.value),

@@ -668,7 +668,7 @@ pub fn app_rule(
         r.target_fqdns = Some(kv(strs(fqdns), &d));
     }
     if !tags.is_empty() {
-        r.fqdn_tags = Some(kv(strs(tags), &d));
+        r.fqdn_tags = Some(Box::new(kv(strs(tags), &d)));
     }
     r.app_protocols = Some(kv(
         protos
@@ -698,7 +698,7 @@ pub fn net_rule(
         r.destination_addresses = Some(kv(strs(addrs), &d));
     }
     if !fqdns.is_empty() {
-        r.destination_fqdns = Some(kv(strs(fqdns), &d));
+        r.destination_fqdns = Some(Box::new(kv(strs(fqdns), &d)));
     }
     r.destination_ports = Some(kv(strs(ports), &d));
     r

@@ -253,7 +253,7 @@ fn rule(cx: &Cx, r: &B, kind: RuleKind) -> FirewallRule {
     FirewallRule {
         decl: cx.decl(r, None),
         source_addresses: cx.list(r, &["source_addresses"]),
-        source_ip_groups: cx.keys(r, "source_ip_groups"),
+        source_ip_groups: cx.keys(r, "source_ip_groups").map(Box::new),
         protocols: if kind == RuleKind::Application {
             None
         } else {
@@ -261,16 +261,18 @@ fn rule(cx: &Cx, r: &B, kind: RuleKind) -> FirewallRule {
         },
         app_protocols,
         destination_addresses: cx.list(r, &["destination_addresses"]),
-        destination_ip_groups: cx.keys(r, "destination_ip_groups"),
-        destination_fqdns: dest_fqdns,
+        destination_ip_groups: cx.keys(r, "destination_ip_groups").map(Box::new),
+        destination_fqdns: dest_fqdns.map(Box::new),
         destination_ports: cx.list(r, &["destination_ports"]),
         target_fqdns,
-        fqdn_tags: cx.list(r, &["destination_fqdn_tags", "fqdn_tags"]),
-        target_urls: cx.list(r, &["destination_urls"]),
-        web_categories: cx.list(r, &["web_categories"]),
-        terminate_tls: cx.bool(r, "terminate_tls"),
-        translated_address: cx.s(r, "translated_address"),
-        translated_port: cx.s(r, "translated_port"),
+        fqdn_tags: cx
+            .list(r, &["destination_fqdn_tags", "fqdn_tags"])
+            .map(Box::new),
+        target_urls: cx.list(r, &["destination_urls"]).map(Box::new),
+        web_categories: cx.list(r, &["web_categories"]).map(Box::new),
+        terminate_tls: cx.bool(r, "terminate_tls").map(Box::new),
+        translated_address: cx.s(r, "translated_address").map(Box::new),
+        translated_port: cx.s(r, "translated_port").map(Box::new),
     }
 }
 

@@ -1210,24 +1210,25 @@ fn fw_rule(r: &SNode, kind: RuleKind, coll: &Decl) -> FirewallRule {
     FirewallRule {
         decl: element_decl(r, label, coll),
         source_addresses: g("sourceAddresses").map(attr_strs),
-        source_ip_groups: g("sourceIpGroups").map(attr_keys),
+        source_ip_groups: g("sourceIpGroups").map(attr_keys).map(Box::new),
         protocols,
         app_protocols: match kind {
             RuleKind::Application => g("protocols").map(app_protocols),
             _ => None,
         },
         destination_addresses: g("destinationAddresses").map(attr_strs),
-        destination_ip_groups: g("destinationIpGroups").map(attr_keys),
-        destination_fqdns: g("destinationFqdns").map(attr_strs),
+        destination_ip_groups: g("destinationIpGroups").map(attr_keys).map(Box::new),
+        destination_fqdns: g("destinationFqdns").map(attr_strs).map(Box::new),
         destination_ports: g("destinationPorts").map(attr_strs),
         target_fqdns: g("targetFqdns").map(attr_strs),
-        fqdn_tags: g("fqdnTags").map(attr_strs),
-        target_urls: g("targetUrls").map(attr_strs),
-        web_categories: g("webCategories").map(attr_strs),
-        terminate_tls: g("terminateTLS").map(attr_bool),
+        fqdn_tags: g("fqdnTags").map(attr_strs).map(Box::new),
+        target_urls: g("targetUrls").map(attr_strs).map(Box::new),
+        web_categories: g("webCategories").map(attr_strs).map(Box::new),
+        terminate_tls: g("terminateTLS").map(attr_bool).map(Box::new),
         translated_address: g("translatedAddress")
             .or_else(|| g("translatedFqdn"))
-            .map(attr_str),
-        translated_port: g("translatedPort").map(attr_str),
+            .map(attr_str)
+            .map(Box::new),
+        translated_port: g("translatedPort").map(attr_str).map(Box::new),
     }
 }

@@ -761,11 +761,11 @@ fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind
     let mut rule = FirewallRule {
         decl: d,
         source_addresses: r.list(v, "source_addresses"),
-        source_ip_groups: r.keys(v, "source_ip_groups"),
+        source_ip_groups: r.keys(v, "source_ip_groups").map(Box::new),
         protocols: None,
         app_protocols: None,
         destination_addresses: r.list(v, "destination_addresses"),
-        destination_ip_groups: r.keys(v, "destination_ip_groups"),
+        destination_ip_groups: r.keys(v, "destination_ip_groups").map(Box::new),
         destination_fqdns: None,
         destination_ports: r.list(v, "destination_ports"),
         target_fqdns: None,
@@ -784,10 +784,11 @@ fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind
                 .or_else(|| r.list(v, "target_fqdns"));
             rule.fqdn_tags = r
                 .list(v, "destination_fqdn_tags")
-                .or_else(|| r.list(v, "fqdn_tags"));
-            rule.target_urls = r.list(v, "destination_urls");
-            rule.web_categories = r.list(v, "web_categories");
-            rule.terminate_tls = r.bool(v, "terminate_tls");
+                .or_else(|| r.list(v, "fqdn_tags"))
+                .map(Box::new);
+            rule.target_urls = r.list(v, "destination_urls").map(Box::new);
+            rule.web_categories = r.list(v, "web_categories").map(Box::new);
+            rule.terminate_tls = r.bool(v, "terminate_tls").map(Box::new);
             let mut protos = vec![];
             let mut span: Option<Span> = None;
             let mut pending: Option<Value<Vec<AppProtocol>>> = None;
@@ -822,13 +823,13 @@ fn fw_rule<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, coll: &Decl, kind: RuleKind
         }
         RuleKind::Network | RuleKind::Nat => {
             rule.protocols = r.list(v, "protocols");
-            rule.destination_fqdns = r.list(v, "destination_fqdns");
+            rule.destination_fqdns = r.list(v, "destination_fqdns").map(Box::new);
             if kind == RuleKind::Nat {
                 if rule.destination_addresses.is_none() {
                     rule.destination_addresses = r.list(v, "destination_address");
                 }
-                rule.translated_address = r.str(v, "translated_address");
-                rule.translated_port = r.str(v, "translated_port");
+                rule.translated_address = r.str(v, "translated_address").map(Box::new);
+                rule.translated_port = r.str(v, "translated_port").map(Box::new);
             }
         }
     }
