@@ -30,8 +30,8 @@
 
 use super::Ctx;
 use crate::eval::addr::{IpRange, parse_range};
-use crate::eval::nsg::{Packet, eval_nsg_packet};
-use crate::eval::route::{NextHop, choices};
+use crate::eval::nsg::Packet;
+use crate::eval::route::NextHop;
 use crate::eval::{Decider, Dest, Flow, Transport, Tri, Verdict};
 use crate::finding::{Code, Finding};
 use crate::link::{Link, decl_name};
@@ -105,7 +105,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             };
             let own_ip = representative(&own);
             // NSG of this subnet, both directions.
-            if let Link::Found((nsg, _)) = &s.nsg {
+            if let (Link::Found((nsg, _)), Some(m)) = (&s.nsg, s.nsg_matcher()) {
                 for other in &parts {
                     let peer = representative(&other.range);
                     for (transport, port) in PROBES {
@@ -117,7 +117,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                                 port,
                                 inbound,
                             };
-                            let o = eval_nsg_packet(nsg, &s.nsg_rules, &p, &s.scope);
+                            let o = m.eval_packet(&p, &s.scope);
                             if o.verdict != Verdict::Denied {
                                 continue;
                             }
@@ -173,7 +173,9 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     entry: None,
                     display: other.name.clone(),
                 };
-                let Some(first) = choices(&s.routes, &s.scope, &flow)
+                let Some(first) = s
+                    .route_set()
+                    .choices_until_certain(&flow)
                     .into_iter()
                     .find(|c| c.tri == Tri::Yes)
                 else {

@@ -147,7 +147,7 @@ fn route_labels(o: &Outcome) -> Vec<(Span, String)> {
     o.steps
         .iter()
         .filter(|s| s.hop == "route" || s.hop == "appliance")
-        .filter_map(|s| s.span.clone().map(|sp| (sp, s.text.clone())))
+        .filter_map(|s| s.span.clone().map(|sp| (sp, s.text.to_string())))
         .take(2)
         .collect()
 }
