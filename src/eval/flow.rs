@@ -12,6 +12,7 @@ use crate::catalog::Catalog;
 use crate::link::{ApplianceLink, Link, Linked, Member, Unresolved, decl_name};
 use crate::model::{Cluster, Firewall, Nsg, Route, RouteTable, SecurityRule, Subnet, Value};
 use crate::source::Span;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -289,10 +290,11 @@ pub struct Evaluator<'a, 'm> {
 
 impl<'a, 'm> Evaluator<'a, 'm> {
     pub fn new(linked: &'a Linked<'m>, catalog: &'a Catalog) -> Self {
+        // Each firewall's rules are read here, once: in parallel.
         let setups: Vec<FwSetup<'m>> = linked
             .model
             .firewalls
-            .iter()
+            .par_iter()
             .map(|f| setup(linked, f))
             .collect();
         let mut by_firewall = HashMap::new();
