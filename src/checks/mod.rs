@@ -13,7 +13,9 @@ pub mod unresolved;
 
 use crate::catalog::{Catalog, Cloud, Level};
 use crate::eval::flow::Evaluator;
-use crate::eval::requirements::{ClusterPlan, Mode, plan_cluster, plan_nsg};
+use crate::eval::requirements::{
+    ClusterPlan, Mode, SharedEntries, plan_cluster_shared, plan_nsg_shared,
+};
 use crate::eval::{Decider, Outcome, Verdict};
 use crate::finding::{ClusterSummary, Code, Finding, Hop, Label, RequirementVerdict};
 use crate::link::{ApplianceLink, Link, Linked, decl_name};
@@ -120,17 +122,18 @@ pub fn analyse<'a, 'm>(
     eval: &'a Evaluator<'a, 'm>,
 ) -> Ctx<'a, 'm> {
     // Planning reads every source path's rules once: in parallel too.
+    let shared = SharedEntries::new(catalog);
     let mut plans: Vec<ClusterPlan<'m>> = model
         .clusters
         .par_iter()
-        .map(|c| plan_cluster(linked, catalog, overrides, c))
+        .map(|c| plan_cluster_shared(linked, catalog, &shared, overrides, c))
         .collect();
     if model.clusters.is_empty() {
         let nsg_plans: Vec<ClusterPlan<'m>> = model
             .nsgs
             .par_iter()
             .filter(|n| may_guard_nodes(linked, n))
-            .map(|n| plan_nsg(linked, catalog, overrides, n))
+            .map(|n| plan_nsg_shared(linked, catalog, &shared, overrides, n))
             .collect();
         plans.extend(nsg_plans);
     }

@@ -378,7 +378,7 @@ pub fn fqdn_pattern_valid(p: &str) -> bool {
 }
 
 /// [`fqdn_pattern_valid`] of a pattern already through [`norm_fqdn`].
-fn norm_pattern_valid(p: &str) -> bool {
+pub(crate) fn norm_pattern_valid(p: &str) -> bool {
     if p.is_empty() {
         return false;
     }

@@ -9,7 +9,7 @@
 
 use super::addr::{
     AddrPat, DestAddr, IpRange, Place, Ports, ProtoMatch, Tri, VnetScope, fqdn_covers_norm,
-    fqdn_pattern, norm_fqdn, parse_addr, parse_range, source_covers,
+    fqdn_pattern, norm_fqdn, norm_pattern_valid, parse_addr, parse_range, source_covers,
 };
 use super::nsg::{Addrs, addrs_cover_parsed, dest_addr, effect_of, list_of, parse_addrs};
 use super::{
@@ -22,6 +22,7 @@ use crate::model::{
     AppProtocol, Attr, Firewall, FirewallPolicy, FirewallRule, ResKey, RuleCollection,
     RuleCollectionGroup, RuleKind, Value,
 };
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 /// One rule in processing order.
@@ -316,29 +317,45 @@ fn app_protocol(p: &AppProtocol) -> Option<(AppProto, u16)> {
     Some((k, p.port.unwrap_or(default)))
 }
 
-/// FQDN patterns read once (`None`: a pattern Azure rejects).
-fn patterns<'a>(list: impl IntoIterator<Item = &'a str>) -> Vec<Option<String>> {
-    list.into_iter().map(fqdn_pattern).collect()
+/// An FQDN pattern read once: normalised (borrowed when written so), or
+/// `None` when Azure rejects it.
+type Pattern<'m> = Option<Cow<'m, str>>;
+
+/// FQDN patterns read once.
+fn patterns<'m>(list: impl IntoIterator<Item = &'m str>) -> Vec<Pattern<'m>> {
+    list.into_iter()
+        .map(|p| {
+            let plain =
+                p.trim() == p && !p.ends_with('.') && !p.bytes().any(|b| b.is_ascii_uppercase());
+            if plain {
+                norm_pattern_valid(p).then_some(Cow::Borrowed(p))
+            } else {
+                fqdn_pattern(p).map(Cow::Owned)
+            }
+        })
+        .collect()
 }
 
 /// A firewall rule with its strings read once, when the firewall is laid
 /// out: the same answers as reading them for every flow.
 #[derive(Clone, Debug)]
 struct RuleMatcher<'m> {
-    /// `network rule `x` in collection `y``.
-    desc: String,
+    rule: &'m FirewallRule,
+    collection: &'m RuleCollection,
+    /// `network rule `x` in collection `y``, written when first needed.
+    desc: OnceLock<String>,
     src_addrs: Option<Listed<Vec<Option<AddrPat>>>>,
     src_groups: Option<Groups>,
     protocols: Option<Listed<ProtoMatch>>,
     dst_ports: Option<Listed<Ports>>,
     dst_addrs: Option<Listed<Addrs<'m>>>,
     dst_groups: Option<Groups>,
-    dst_fqdns: Option<Listed<Vec<Option<String>>>>,
+    dst_fqdns: Option<Listed<Vec<Pattern<'m>>>>,
     app_protocols: AppProtos,
-    target_fqdns: Option<Listed<Vec<Option<String>>>>,
+    target_fqdns: Option<Listed<Vec<Pattern<'m>>>>,
     fqdn_tags: Option<Listed<&'m [String]>>,
     /// The host part of each URL, as an FQDN pattern.
-    target_urls: Option<Listed<Vec<Option<String>>>>,
+    target_urls: Option<Listed<Vec<Pattern<'m>>>>,
     /// Web categories that are not an empty list.
     web_categories: bool,
     /// Step texts (matches, may match), written when first shown.
@@ -347,17 +364,10 @@ struct RuleMatcher<'m> {
 
 impl<'m> RuleMatcher<'m> {
     fn new(l: &Linked<'m>, c: &'m RuleCollection, r: &'m FirewallRule) -> Self {
-        let kind = match c.kind {
-            RuleKind::Network => "network rule",
-            RuleKind::Application => "application rule",
-            RuleKind::Nat => "DNAT rule",
-        };
         RuleMatcher {
-            desc: format!(
-                "{kind} `{}` in collection `{}`",
-                decl_name(&r.decl),
-                decl_name(&c.decl)
-            ),
+            rule: r,
+            collection: c,
+            desc: OnceLock::new(),
             src_addrs: r
                 .source_addresses
                 .as_ref()
@@ -403,6 +413,21 @@ impl<'m> RuleMatcher<'m> {
         }
     }
 
+    fn desc(&self) -> &str {
+        self.desc.get_or_init(|| {
+            let kind = match self.collection.kind {
+                RuleKind::Network => "network rule",
+                RuleKind::Application => "application rule",
+                RuleKind::Nat => "DNAT rule",
+            };
+            format!(
+                "{kind} `{}` in collection `{}`",
+                decl_name(&self.rule.decl),
+                decl_name(&self.collection.decl)
+            )
+        })
+    }
+
     fn source(&self, env: &FwEnv, r: &FirewallRule, doubts: &mut Vec<Doubt>) -> Tri {
         if self.src_addrs.is_none() && self.src_groups.is_none() {
             return Tri::Yes;
@@ -445,7 +470,7 @@ impl<'m> RuleMatcher<'m> {
                 Place::Firewall,
                 &VnetScope::default(),
                 &r.decl.span,
-                &self.desc,
+                self.desc(),
                 doubts,
             ),
             Some(Err(d)) => {
@@ -582,7 +607,7 @@ impl<'m> RuleMatcher<'m> {
             if ut == Tri::Maybe {
                 doubts.push(Doubt::Other {
                     span: r.decl.span.clone(),
-                    reason: format!("{} allows some URL paths only", self.desc),
+                    reason: format!("{} allows some URL paths only", self.desc()),
                 });
             }
             dt = dt.or(ut);
@@ -590,7 +615,10 @@ impl<'m> RuleMatcher<'m> {
         if self.web_categories {
             doubts.push(Doubt::Other {
                 span: r.decl.span.clone(),
-                reason: format!("{} uses web categories, which Microsoft assigns", self.desc),
+                reason: format!(
+                    "{} uses web categories, which Microsoft assigns",
+                    self.desc()
+                ),
             });
             dt = dt.or(Tri::Maybe);
         }
@@ -628,7 +656,7 @@ impl<'f> FlowView<'f> {
     }
 
     /// An FQDN pattern against the destination, keeping `{location}` doubts.
-    fn fqdn(&self, pattern: &Option<String>) -> Tri {
+    fn fqdn(&self, pattern: &Pattern) -> Tri {
         let Some((name, location)) = &self.name else {
             return Tri::No;
         };
@@ -684,7 +712,7 @@ impl<'m> FwEntry<'m> {
         let text = self.matcher.texts[usize::from(!sure)].get_or_init(|| {
             format!(
                 "{what}: {} ({}) {}",
-                self.matcher.desc,
+                self.matcher.desc(),
                 self.collection
                     .action
                     .value
