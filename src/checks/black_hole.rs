@@ -31,9 +31,21 @@ use crate::finding::{Code, Finding};
 use crate::source::Span;
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pi, plan) in ctx.plans.iter().enumerate() {
+    // Every firewall's private IP, for the help: the same for every plan.
+    let fw_ips = std::sync::OnceLock::new();
+    let fw_ips = || -> &Vec<String> {
+        fw_ips.get_or_init(|| {
+            ctx.model
+                .firewalls
+                .iter()
+                .filter_map(|fw| ctx.linked.firewall_ip(fw).map(|(ip, _)| ip.to_string()))
+                .collect()
+        })
+    };
+    super::per_plan(ctx, out, |pi, plan| {
+        let mut out = vec![];
         let Some(results) = ctx.results.get(pi) else {
-            continue;
+            return out;
         };
         // route span → (why, next hop span, endpoints)
         let mut groups: Vec<(Span, String, Option<Span>, Vec<String>)> = vec![];
@@ -88,14 +100,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     .related(c.decl.span.clone(), format!("cluster `{}`", plan.name))
                     .cluster(plan.name.clone());
             }
-            let fw_ips: Vec<String> = ctx
-                .model
-                .firewalls
-                .iter()
-                .filter_map(|fw| ctx.linked.firewall_ip(fw).map(|(ip, _)| ip.to_string()))
-                .collect();
             let help = if nobody {
-                match fw_ips.as_slice() {
+                match fw_ips().as_slice() {
                     [one] => format!(
                         "set the next hop to the firewall's private IP `{one}`, or reference the firewall's `private_ip_address`"
                     ),
@@ -106,5 +112,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             };
             out.push(f.help(help));
         }
-    }
+        out
+    })
 }

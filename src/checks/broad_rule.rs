@@ -39,9 +39,10 @@ fn is_allow(v: &Value<String>) -> bool {
 }
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pi, plan) in ctx.plans.iter().enumerate() {
+    super::per_plan(ctx, out, |pi, plan| {
+        let mut out = vec![];
         let Some(results) = ctx.results.get(pi) else {
-            continue;
+            return out;
         };
         let mut seen = HashSet::new();
         for ev in results {
@@ -140,5 +141,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
             out.push(f);
         }
-    }
+        out
+    })
 }

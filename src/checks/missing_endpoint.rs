@@ -44,9 +44,10 @@ use crate::source::Span;
 use std::collections::HashSet;
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pi, plan) in ctx.plans.iter().enumerate() {
+    super::per_plan(ctx, out, |pi, plan| {
+        let mut out = vec![];
         let Some(results) = ctx.results.get(pi) else {
-            continue;
+            return out;
         };
         let mut seen = HashSet::new();
         for ev in results {
@@ -91,7 +92,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 });
             }
         }
-    }
+        out
+    })
 }
 
 /// `mcr.microsoft.com:443/tcp`.
@@ -147,7 +149,7 @@ fn route_labels(o: &Outcome) -> Vec<(Span, String)> {
     o.steps
         .iter()
         .filter(|s| s.hop == "route" || s.hop == "appliance")
-        .filter_map(|s| s.span.clone().map(|sp| (sp, s.text.clone())))
+        .filter_map(|s| s.span.clone().map(|sp| (sp, s.text.to_string())))
         .take(2)
         .collect()
 }

@@ -13,7 +13,9 @@ pub mod unresolved;
 
 use crate::catalog::{Catalog, Cloud, Level};
 use crate::eval::flow::Evaluator;
-use crate::eval::requirements::{ClusterPlan, Mode, plan_cluster, plan_nsg};
+use crate::eval::requirements::{
+    ClusterPlan, Mode, SharedEntries, plan_cluster_shared, plan_nsg_shared,
+};
 use crate::eval::{Decider, Outcome, Verdict};
 use crate::finding::{ClusterSummary, Code, Finding, Hop, Label, RequirementVerdict};
 use crate::link::{ApplianceLink, Link, Linked, decl_name};
@@ -119,19 +121,21 @@ pub fn analyse<'a, 'm>(
     linked: &'a Linked<'m>,
     eval: &'a Evaluator<'a, 'm>,
 ) -> Ctx<'a, 'm> {
+    // Planning reads every source path's rules once: in parallel too.
+    let shared = SharedEntries::new(catalog);
     let mut plans: Vec<ClusterPlan<'m>> = model
         .clusters
-        .iter()
-        .map(|c| plan_cluster(linked, catalog, overrides, c))
+        .par_iter()
+        .map(|c| plan_cluster_shared(linked, catalog, &shared, overrides, c))
         .collect();
     if model.clusters.is_empty() {
-        plans.extend(
-            model
-                .nsgs
-                .iter()
-                .filter(|n| may_guard_nodes(linked, n))
-                .map(|n| plan_nsg(linked, catalog, overrides, n)),
-        );
+        let nsg_plans: Vec<ClusterPlan<'m>> = model
+            .nsgs
+            .par_iter()
+            .filter(|n| may_guard_nodes(linked, n))
+            .map(|n| plan_nsg_shared(linked, catalog, &shared, overrides, n))
+            .collect();
+        plans.extend(nsg_plans);
     }
     // Clusters are evaluated in parallel: on a monorepo this is most of the run.
     let results = plans
@@ -186,6 +190,21 @@ fn may_guard_nodes(l: &Linked, n: &crate::model::Nsg) -> bool {
         })
 }
 
+/// The findings of `f` for every plan, computed in parallel, in plan order
+/// (as a loop over the plans gives them).
+pub fn per_plan<'m, F>(ctx: &Ctx<'_, 'm>, out: &mut Vec<Finding>, f: F)
+where
+    F: Fn(usize, &ClusterPlan<'m>) -> Vec<Finding> + Sync + Send,
+{
+    let found: Vec<Vec<Finding>> = ctx
+        .plans
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| f(i, p))
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
 /// Run every check. Findings come back unsorted and unfiltered; one
 /// summary per cluster.
 pub fn run(
@@ -235,6 +254,12 @@ pub fn run(
     broad_rule::check(&ctx, &mut out);
     unresolved::check(&ctx, &mut out);
     let summaries = summaries(&ctx);
+    // Every flow's trace goes: in parallel, it is a fair share of the run.
+    let Ctx { plans, results, .. } = ctx;
+    rayon::join(
+        || plans.into_par_iter().for_each(drop),
+        || results.into_par_iter().for_each(drop),
+    );
     (out, summaries)
 }
 
@@ -281,66 +306,70 @@ pub fn decider_text(d: &Decider) -> String {
 }
 
 fn summaries(ctx: &Ctx) -> Vec<ClusterSummary> {
-    let mut out = vec![];
-    for (pi, p) in ctx.plans.iter().enumerate() {
-        if p.cluster.is_none() {
-            continue;
-        }
-        let results = ctx.results.get(pi).map(Vec::as_slice).unwrap_or(&[]);
-        let mut blocking: Vec<crate::source::Span> = vec![];
-        let mut verdicts = vec![];
-        for (ri, r) in p.requirements.iter().enumerate() {
-            // The first source stands for the cluster in the summary; a
-            // requirement is as bad as its worst source.
-            let evs: Vec<&Evaluated> = results.iter().filter(|e| e.req == ri).collect();
-            let worst = evs
-                .iter()
-                .find(|e| e.verdict() == Verdict::Denied)
-                .or_else(|| evs.iter().find(|e| e.verdict() == Verdict::Unknown))
-                .or_else(|| evs.first());
-            let (verdict, decided_by) = match worst.and_then(|e| e.worst()) {
-                Some(o) => {
-                    let span = o.decider.span();
-                    if o.verdict == Verdict::Denied {
-                        blocking.extend(span.clone());
-                    }
-                    (
-                        o.verdict,
-                        span.map(|s| Label {
-                            span: s,
-                            message: decider_text(&o.decider),
-                            primary: true,
-                        }),
-                    )
+    let all: Vec<Option<ClusterSummary>> = ctx
+        .plans
+        .par_iter()
+        .enumerate()
+        .map(|(pi, p)| summary(ctx, pi, p))
+        .collect();
+    all.into_iter().flatten().collect()
+}
+
+fn summary(ctx: &Ctx, pi: usize, p: &ClusterPlan) -> Option<ClusterSummary> {
+    p.cluster?;
+    let results = ctx.results.get(pi).map(Vec::as_slice).unwrap_or(&[]);
+    let mut blocking: Vec<crate::source::Span> = vec![];
+    let mut verdicts = vec![];
+    for (ri, r) in p.requirements.iter().enumerate() {
+        // The first source stands for the cluster in the summary; a
+        // requirement is as bad as its worst source.
+        let evs: Vec<&Evaluated> = results.iter().filter(|e| e.req == ri).collect();
+        let worst = evs
+            .iter()
+            .find(|e| e.verdict() == Verdict::Denied)
+            .or_else(|| evs.iter().find(|e| e.verdict() == Verdict::Unknown))
+            .or_else(|| evs.first());
+        let (verdict, decided_by) = match worst.and_then(|e| e.worst()) {
+            Some(o) => {
+                let span = o.decider.span();
+                if o.verdict == Verdict::Denied {
+                    blocking.extend(span.clone());
                 }
-                None => (Verdict::Unknown, None),
-            };
-            verdicts.push(RequirementVerdict {
-                requirement: r.entry.id.clone(),
-                endpoint: r.endpoint.clone(),
-                level: match r.entry.level {
-                    Level::Required => "required".into(),
-                    Level::Recommended => "recommended".into(),
-                },
-                verdict,
-                decided_by,
-                source: Some(r.entry.source.clone()),
-            });
-        }
-        let path = p
-            .sources
-            .first()
-            .map(|s| path_hops(ctx, s, &blocking))
-            .unwrap_or_default();
-        out.push(ClusterSummary {
-            name: p.name.clone(),
-            span: p.span.clone(),
-            source: p.sources.first().map(|s| s.name.clone()),
-            path,
-            verdicts,
+                (
+                    o.verdict,
+                    span.map(|s| Label {
+                        span: s,
+                        message: decider_text(&o.decider),
+                        primary: true,
+                    }),
+                )
+            }
+            None => (Verdict::Unknown, None),
+        };
+        verdicts.push(RequirementVerdict {
+            requirement: r.entry.id.clone(),
+            endpoint: r.endpoint.clone(),
+            level: match r.entry.level {
+                Level::Required => "required".into(),
+                Level::Recommended => "recommended".into(),
+            },
+            verdict,
+            decided_by,
+            source: Some(r.entry.source.clone()),
         });
     }
-    out
+    let path = p
+        .sources
+        .first()
+        .map(|s| path_hops(ctx, s, &blocking))
+        .unwrap_or_default();
+    Some(ClusterSummary {
+        name: p.name.clone(),
+        span: p.span.clone(),
+        source: p.sources.first().map(|s| s.name.clone()),
+        path,
+        verdicts,
+    })
 }
 
 /// The hops of a source's default path (for `0.0.0.0/0`).

@@ -30,9 +30,10 @@ use crate::finding::{Code, Finding};
 use crate::source::Span;
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (pi, plan) in ctx.plans.iter().enumerate() {
+    super::per_plan(ctx, out, |pi, plan| {
+        let mut out = vec![];
         let Some(results) = ctx.results.get(pi) else {
-            continue;
+            return out;
         };
         // (span, reason) → hint, endpoints
         let mut groups: Vec<(Span, String, Option<String>, Vec<String>)> = vec![];
@@ -90,5 +91,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
             out.push(f);
         }
-    }
+        out
+    })
 }

@@ -8,13 +8,13 @@
 //! they never match a flow that leaves a node subnet, so egress skips them.
 
 use super::addr::{
-    IpRange, Place, Tri, VnetScope, fqdn_covers, parse_addr, parse_range, ports_cover,
-    protocol_covers, source_covers,
+    AddrPat, DestAddr, IpRange, Place, Ports, ProtoMatch, Tri, VnetScope, fqdn_covers_norm,
+    fqdn_pattern, norm_fqdn, norm_pattern_valid, parse_addr, parse_range, source_covers,
 };
-use super::nsg::{addrs_cover, dest_addr, effect_of, list_of};
+use super::nsg::{Addrs, addrs_cover_parsed, dest_addr, effect_of, list_of, parse_addrs};
 use super::{
-    AppProto, Candidate, Decider, Dest, Doubt, Effect, Flow, Outcome, Verdict, first_match, step,
-    unresolved_of,
+    AppProto, Candidate, Decider, Dest, Doubt, Effect, Flow, Outcome, Step, Verdict, first_match,
+    step, unresolved_of,
 };
 use crate::catalog::{Catalog, Destination, Protocol};
 use crate::link::{Link, Linked, Unresolved, decl_name};
@@ -22,6 +22,8 @@ use crate::model::{
     AppProtocol, Attr, Firewall, FirewallPolicy, FirewallRule, ResKey, RuleCollection,
     RuleCollectionGroup, RuleKind, Value,
 };
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 /// One rule in processing order.
 #[derive(Clone, Debug)]
@@ -32,6 +34,8 @@ pub struct FwEntry<'m> {
     pub rule: &'m FirewallRule,
     /// Why its place in the order (or its membership) is not known.
     pub unordered: Option<Unresolved>,
+    /// The rule read once.
+    matcher: RuleMatcher<'m>,
 }
 
 /// A firewall with its rules laid out in processing order.
@@ -49,6 +53,11 @@ pub struct FwSetup<'m> {
     pub network: Vec<FwEntry<'m>>,
     pub application: Vec<FwEntry<'m>>,
     pub nat: Vec<FwEntry<'m>>,
+    /// [`FwSetup::describe`], written once.
+    what: String,
+    /// Texts of the default deny (no rule may match, some may) and of the
+    /// first step.
+    texts: [OnceLock<Arc<str>>; 3],
 }
 
 impl<'m> FwSetup<'m> {
@@ -59,9 +68,21 @@ impl<'m> FwSetup<'m> {
 
     /// `firewall policy `fw-pol`` or `firewall `fw``.
     pub fn describe(&self) -> String {
+        self.what.clone()
+    }
+
+    fn describe_fresh(&self) -> String {
         match self.own_policy() {
             Some(p) => format!("firewall policy `{}`", decl_name(&p.decl)),
             None => format!("firewall `{}`", decl_name(&self.firewall.decl)),
+        }
+    }
+
+    fn text(&self, i: usize, f: impl FnOnce(&str) -> String) -> Arc<str> {
+        let make = || -> Arc<str> { f(&self.what).into() };
+        match self.texts.get(i) {
+            Some(t) => t.get_or_init(make).clone(),
+            None => make(),
         }
     }
 
@@ -107,6 +128,8 @@ pub fn setup<'m>(l: &Linked<'m>, fw: &'m Firewall) -> FwSetup<'m> {
         network: vec![],
         application: vec![],
         nat: vec![],
+        what: String::new(),
+        texts: Default::default(),
     };
     // (sort key, entry); unordered entries sort first and match at best "maybe".
     let mut all: Vec<(SortKey, FwEntry<'m>)> = vec![];
@@ -156,6 +179,7 @@ pub fn setup<'m>(l: &Linked<'m>, fw: &'m Firewall) -> FwSetup<'m> {
                                 collection: c,
                                 rule: r,
                                 unordered,
+                                matcher: RuleMatcher::new(l, c, r),
                             },
                         ));
                     }
@@ -192,11 +216,13 @@ pub fn setup<'m>(l: &Linked<'m>, fw: &'m Firewall) -> FwSetup<'m> {
                         collection: c.item,
                         rule: r,
                         unordered,
+                        matcher: RuleMatcher::new(l, c.item, r),
                     },
                 ));
             }
         }
     }
+    s.what = s.describe_fresh();
     all.sort_by_key(|(k, _)| *k);
     for (_, e) in all {
         match e.collection.kind {
@@ -215,79 +241,53 @@ pub struct FwEnv<'a, 'm> {
     pub src: Option<&'a [IpRange]>,
 }
 
-fn rule_desc(e: &FwEntry) -> String {
-    let kind = match e.collection.kind {
-        RuleKind::Network => "network rule",
-        RuleKind::Application => "application rule",
-        RuleKind::Nat => "DNAT rule",
-    };
-    format!(
-        "{kind} `{}` in collection `{}`",
-        decl_name(&e.rule.decl),
-        decl_name(&e.collection.decl)
-    )
+/// A known list read once, or the doubt its value raises.
+type Listed<T> = Result<T, Doubt>;
+
+fn listed<'m, T>(a: &'m Attr<Vec<String>>, f: impl FnOnce(&'m [String]) -> T) -> Listed<T> {
+    list_of(a).map(|l| f(l))
 }
 
-fn source_match(env: &FwEnv, r: &FirewallRule, doubts: &mut Vec<Doubt>) -> Tri {
-    if r.source_addresses.is_none() && r.source_ip_groups.is_none() {
-        return Tri::Yes;
+/// IP groups read once: for each key, its ranges (`None`: unreadable) or
+/// why they are not known. `Err` when the list itself is not known.
+type Groups = Result<Vec<Link<Vec<Option<IpRange>>>>, Option<Doubt>>;
+
+fn groups(l: &Linked, a: &Attr<Vec<ResKey>>) -> Groups {
+    match &a.value {
+        Value::Known(keys) => Ok(keys
+            .iter()
+            .map(|k| match l.ip_group_cidrs_by_key(k, &a.span) {
+                Link::Found(cidrs) => Link::Found(cidrs.iter().map(|c| parse_range(c)).collect()),
+                Link::Absent => Link::Absent,
+                Link::Unknown(u) => Link::Unknown(u),
+            })
+            .collect()),
+        _ => Err(unresolved_of(a).map(Doubt::Value)),
     }
-    let mut t = Tri::No;
-    if let Some(a) = &r.source_addresses {
-        match list_of(a) {
-            Ok(l) => {
-                t = t.or(Tri::any(l.iter().map(|p| match parse_addr(p) {
-                    Some(pat) => source_covers(&pat, env.src, Place::Firewall),
-                    None => Tri::Maybe,
-                })))
-            }
-            Err(d) => {
-                doubts.push(d);
-                t = t.or(Tri::Maybe);
-            }
-        }
-    }
-    if let Some(a) = &r.source_ip_groups {
-        t = t.or(ip_groups_match(env, a, doubts, |r| {
-            source_covers(&super::addr::AddrPat::Range(r), env.src, Place::Firewall)
-        }));
-    }
-    if t == Tri::Maybe && env.src.is_none() {
-        doubts.push(Doubt::Other {
-            span: r.decl.span.clone(),
-            reason: "the source subnet's prefixes are not known".into(),
-        });
-    }
-    t
 }
 
-fn ip_groups_match(
-    env: &FwEnv,
-    a: &Attr<Vec<ResKey>>,
-    doubts: &mut Vec<Doubt>,
-    f: impl Fn(IpRange) -> Tri,
-) -> Tri {
-    let keys = match &a.value {
-        Value::Known(k) => k,
-        _ => {
-            doubts.extend(unresolved_of(a).map(Doubt::Value));
+fn groups_match(g: &Groups, doubts: &mut Vec<Doubt>, f: impl Fn(IpRange) -> Tri) -> Tri {
+    let links = match g {
+        Ok(l) => l,
+        Err(d) => {
+            doubts.extend(d.clone());
             return Tri::Maybe;
         }
     };
     let mut t = Tri::No;
-    for k in keys {
-        match env.linked.ip_group_cidrs_by_key(k, &a.span) {
-            Link::Found(cidrs) => {
-                for c in cidrs {
-                    t = t.or(match parse_range(&c) {
-                        Some(r) => f(r),
+    for link in links {
+        match link {
+            Link::Found(ranges) => {
+                for r in ranges {
+                    t = t.or(match r {
+                        Some(r) => f(*r),
                         None => Tri::Maybe,
                     });
                 }
             }
             Link::Absent => {}
             Link::Unknown(u) => {
-                doubts.push(Doubt::Value(u));
+                doubts.push(Doubt::Value(u.clone()));
                 t = t.or(Tri::Maybe);
             }
         }
@@ -295,120 +295,381 @@ fn ip_groups_match(
     t
 }
 
-/// FQDN pattern against a flow destination, keeping `{location}` doubts.
-fn fqdn_dest(pattern: &str, flow: &Flow) -> Tri {
-    match &flow.dest {
-        Dest::Fqdn { name, .. } => {
-            if name.contains("{location}") {
-                match fqdn_covers(pattern, &name.replace("{location}", "location-not-known")) {
-                    Tri::Yes => Tri::Yes,
-                    _ => Tri::Maybe,
-                }
-            } else {
-                fqdn_covers(pattern, name)
-            }
-        }
-        _ => Tri::No,
-    }
+/// Application protocols as written: absent (or an empty list), each
+/// `(protocol, port)` (`None`: a kind that is neither HTTP nor HTTPS), or
+/// not known.
+#[derive(Clone, Debug)]
+enum AppProtos {
+    Absent,
+    Known(Vec<Option<(AppProto, u16)>>),
+    Unknown(Option<Doubt>),
 }
 
-fn network_rule(
-    env: &FwEnv,
-    s: &FwSetup,
-    e: &FwEntry,
-    flow: &Flow,
-    doubts: &mut Vec<Doubt>,
-) -> Tri {
-    let r = e.rule;
-    let mut t = match &r.protocols {
-        None => Tri::Maybe,
-        Some(a) => match list_of(a) {
-            Ok(l) => Tri::any(l.iter().map(|p| protocol_covers(p, flow.transport))),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
-        },
+fn app_protocol(p: &AppProtocol) -> Option<(AppProto, u16)> {
+    let kind = p.kind.trim();
+    let (k, default) = if kind.eq_ignore_ascii_case("http") {
+        (AppProto::Http, 80)
+    } else if kind.eq_ignore_ascii_case("https") {
+        (AppProto::Https, 443)
+    } else {
+        return None;
     };
-    t = t.and(match &r.destination_ports {
-        None => Tri::Maybe,
-        Some(a) => match list_of(a) {
-            Ok(l) => ports_cover(l, flow.port),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
+    Some((k, p.port.unwrap_or(default)))
+}
+
+/// An FQDN pattern read once: normalised (borrowed when written so), or
+/// `None` when Azure rejects it.
+type Pattern<'m> = Option<Cow<'m, str>>;
+
+/// FQDN patterns read once.
+fn patterns<'m>(list: impl IntoIterator<Item = &'m str>) -> Vec<Pattern<'m>> {
+    list.into_iter()
+        .map(|p| {
+            let plain =
+                p.trim() == p && !p.ends_with('.') && !p.bytes().any(|b| b.is_ascii_uppercase());
+            if plain {
+                norm_pattern_valid(p).then_some(Cow::Borrowed(p))
+            } else {
+                fqdn_pattern(p).map(Cow::Owned)
             }
-        },
-    });
-    if t == Tri::No {
-        return t;
+        })
+        .collect()
+}
+
+/// A firewall rule with its strings read once, when the firewall is laid
+/// out: the same answers as reading them for every flow.
+#[derive(Clone, Debug)]
+struct RuleMatcher<'m> {
+    rule: &'m FirewallRule,
+    collection: &'m RuleCollection,
+    /// `network rule `x` in collection `y``, written when first needed.
+    desc: OnceLock<String>,
+    src_addrs: Option<Listed<Vec<Option<AddrPat>>>>,
+    src_groups: Option<Groups>,
+    protocols: Option<Listed<ProtoMatch>>,
+    dst_ports: Option<Listed<Ports>>,
+    dst_addrs: Option<Listed<Addrs<'m>>>,
+    dst_groups: Option<Groups>,
+    dst_fqdns: Option<Listed<Vec<Pattern<'m>>>>,
+    app_protocols: AppProtos,
+    target_fqdns: Option<Listed<Vec<Pattern<'m>>>>,
+    fqdn_tags: Option<Listed<&'m [String]>>,
+    /// The host part of each URL, as an FQDN pattern.
+    target_urls: Option<Listed<Vec<Pattern<'m>>>>,
+    /// Web categories that are not an empty list.
+    web_categories: bool,
+    /// Step texts (matches, may match), written when first shown.
+    texts: [OnceLock<Arc<str>>; 2],
+}
+
+impl<'m> RuleMatcher<'m> {
+    fn new(l: &Linked<'m>, c: &'m RuleCollection, r: &'m FirewallRule) -> Self {
+        RuleMatcher {
+            rule: r,
+            collection: c,
+            desc: OnceLock::new(),
+            src_addrs: r
+                .source_addresses
+                .as_ref()
+                .map(|a| listed(a, |l| l.iter().map(|p| parse_addr(p)).collect())),
+            src_groups: r.source_ip_groups.as_ref().map(|a| groups(l, a)),
+            protocols: r.protocols.as_ref().map(|a| listed(a, ProtoMatch::any)),
+            dst_ports: r
+                .destination_ports
+                .as_ref()
+                .map(|a| listed(a, Ports::parse)),
+            dst_addrs: r
+                .destination_addresses
+                .as_ref()
+                .map(|a| listed(a, parse_addrs)),
+            dst_groups: r.destination_ip_groups.as_ref().map(|a| groups(l, a)),
+            dst_fqdns: r
+                .destination_fqdns
+                .as_ref()
+                .map(|a| listed(a, |l| patterns(l.iter().map(String::as_str)))),
+            app_protocols: match &r.app_protocols {
+                None => AppProtos::Absent,
+                Some(a) => match &a.value {
+                    Value::Known(l) if l.is_empty() => AppProtos::Absent,
+                    Value::Known(l) => AppProtos::Known(l.iter().map(app_protocol).collect()),
+                    _ => AppProtos::Unknown(unresolved_of(a).map(Doubt::Value)),
+                },
+            },
+            target_fqdns: r
+                .target_fqdns
+                .as_ref()
+                .map(|a| listed(a, |l| patterns(l.iter().map(String::as_str)))),
+            fqdn_tags: r.fqdn_tags.as_ref().map(|a| listed(a, |l| l)),
+            target_urls: r.target_urls.as_ref().map(|a| {
+                listed(a, |l| {
+                    patterns(l.iter().map(|u| u.split('/').next().unwrap_or("")))
+                })
+            }),
+            web_categories: r
+                .web_categories
+                .as_ref()
+                .is_some_and(|a| list_of(a).map(|l| !l.is_empty()).unwrap_or(true)),
+            texts: Default::default(),
+        }
     }
-    let desc = rule_desc(e);
-    let dest = dest_addr(flow);
-    let mut dt = Tri::No;
-    if let Some(a) = &r.destination_addresses {
-        dt = dt.or(match list_of(a) {
-            Ok(l) => addrs_cover(
+
+    fn desc(&self) -> &str {
+        self.desc.get_or_init(|| {
+            let kind = match self.collection.kind {
+                RuleKind::Network => "network rule",
+                RuleKind::Application => "application rule",
+                RuleKind::Nat => "DNAT rule",
+            };
+            format!(
+                "{kind} `{}` in collection `{}`",
+                decl_name(&self.rule.decl),
+                decl_name(&self.collection.decl)
+            )
+        })
+    }
+
+    fn source(&self, env: &FwEnv, r: &FirewallRule, doubts: &mut Vec<Doubt>) -> Tri {
+        if self.src_addrs.is_none() && self.src_groups.is_none() {
+            return Tri::Yes;
+        }
+        let mut t = Tri::No;
+        if let Some(a) = &self.src_addrs {
+            match a {
+                Ok(l) => {
+                    t = t.or(Tri::any(l.iter().map(|p| match p {
+                        Some(pat) => source_covers(pat, env.src, Place::Firewall),
+                        None => Tri::Maybe,
+                    })))
+                }
+                Err(d) => {
+                    doubts.push(d.clone());
+                    t = t.or(Tri::Maybe);
+                }
+            }
+        }
+        if let Some(g) = &self.src_groups {
+            t = t.or(groups_match(g, doubts, |r| {
+                source_covers(&AddrPat::Range(r), env.src, Place::Firewall)
+            }));
+        }
+        if t == Tri::Maybe && env.src.is_none() {
+            doubts.push(Doubt::Other {
+                span: r.decl.span.clone(),
+                reason: "the source subnet's prefixes are not known".into(),
+            });
+        }
+        t
+    }
+
+    fn addrs(&self, r: &FirewallRule, fv: &FlowView, doubts: &mut Vec<Doubt>) -> Tri {
+        match &self.dst_addrs {
+            None => Tri::No,
+            Some(Ok(l)) => addrs_cover_parsed(
                 l,
-                &dest,
+                &fv.dest,
                 Place::Firewall,
                 &VnetScope::default(),
                 &r.decl.span,
-                &desc,
+                self.desc(),
                 doubts,
             ),
-            Err(d) => {
-                doubts.push(d);
+            Some(Err(d)) => {
+                doubts.push(d.clone());
+                Tri::Maybe
+            }
+        }
+    }
+
+    fn network(
+        &self,
+        s: &FwSetup,
+        r: &FirewallRule,
+        fv: &FlowView,
+        doubts: &mut Vec<Doubt>,
+    ) -> Tri {
+        let flow = fv.flow;
+        let mut t = match &self.protocols {
+            None => Tri::Maybe,
+            Some(Ok(p)) => p.covers(flow.transport),
+            Some(Err(d)) => {
+                doubts.push(d.clone());
+                Tri::Maybe
+            }
+        };
+        t = t.and(match &self.dst_ports {
+            None => Tri::Maybe,
+            Some(Ok(p)) => p.cover(flow.port),
+            Some(Err(d)) => {
+                doubts.push(d.clone());
                 Tri::Maybe
             }
         });
-    }
-    if let Some(a) = &r.destination_ip_groups {
-        let d = dest.clone();
-        dt = dt.or(ip_groups_match(env, a, doubts, |range| match &d {
-            Ok(super::addr::DestAddr::Ip(ip)) => Tri::from_bool(range.contains_ip(*ip)),
-            Ok(_) if range.is_all_v4() => Tri::Yes,
-            Ok(_) if range.is_non_public() => Tri::No,
-            _ => Tri::Maybe,
-        }));
-    }
-    if let Some(a) = &r.destination_fqdns {
-        let ft = match list_of(a) {
-            Ok(l) => Tri::any(l.iter().map(|p| match &flow.dest {
-                Dest::Fqdn { .. } => fqdn_dest(p, flow),
-                Dest::Ip(ip) if super::addr::is_non_public_ip(*ip) => Tri::No,
-                // A name resolves to addresses that may include this one.
+        if t == Tri::No {
+            return t;
+        }
+        let mut dt = self.addrs(r, fv, doubts);
+        if let Some(g) = &self.dst_groups {
+            dt = dt.or(groups_match(g, doubts, |range| match &fv.dest {
+                Ok(DestAddr::Ip(ip)) => Tri::from_bool(range.contains_ip(*ip)),
+                Ok(_) if range.is_all_v4() => Tri::Yes,
+                Ok(_) if range.is_non_public() => Tri::No,
                 _ => Tri::Maybe,
-            })),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
-        };
-        // Network-rule FQDNs match only through the firewall's DNS proxy.
-        let ft = match &s.dns_proxy {
-            Ok(true) => ft,
-            Ok(false) => Tri::No,
-            Err(u) => {
-                if ft != Tri::No {
-                    doubts.push(Doubt::Value(u.clone()));
+            }));
+        }
+        if let Some(f) = &self.dst_fqdns {
+            let ft = match f {
+                Ok(l) => Tri::any(l.iter().map(|p| match &flow.dest {
+                    Dest::Fqdn { .. } => fv.fqdn(p),
+                    Dest::Ip(ip) if super::addr::is_non_public_ip(*ip) => Tri::No,
+                    // A name resolves to addresses that may include this one.
+                    _ => Tri::Maybe,
+                })),
+                Err(d) => {
+                    doubts.push(d.clone());
+                    Tri::Maybe
                 }
-                ft.and(Tri::Maybe)
+            };
+            // Network-rule FQDNs match only through the firewall's DNS proxy.
+            let ft = match &s.dns_proxy {
+                Ok(true) => ft,
+                Ok(false) => Tri::No,
+                Err(u) => {
+                    if ft != Tri::No {
+                        doubts.push(Doubt::Value(u.clone()));
+                    }
+                    ft.and(Tri::Maybe)
+                }
+            };
+            dt = dt.or(ft);
+        }
+        t.and(dt)
+    }
+
+    fn app(&self, env: &FwEnv, r: &FirewallRule, fv: &FlowView, doubts: &mut Vec<Doubt>) -> Tri {
+        let flow = fv.flow;
+        let Some(app) = flow.app else {
+            return Tri::No;
+        };
+        if !matches!(flow.dest, Dest::Fqdn { .. }) {
+            return Tri::No;
+        }
+        // Protocols as written; a rule with FQDN tags and no protocols takes
+        // the tag's own (classic collections forbid both together).
+        let pt = match &self.app_protocols {
+            AppProtos::Absent => None,
+            AppProtos::Known(l) => Some(Tri::any(l.iter().map(|p| match p {
+                Some((k, port)) => Tri::from_bool(*k == app && *port == flow.port),
+                None => Tri::No,
+            }))),
+            AppProtos::Unknown(d) => {
+                doubts.extend(d.clone());
+                Some(Tri::Maybe)
             }
         };
-        dt = dt.or(ft);
+        if pt == Some(Tri::No) {
+            return Tri::No;
+        }
+        // Explicit FQDNs and addresses need explicit protocols.
+        let t = pt.unwrap_or(Tri::No);
+        let mut dt = Tri::No;
+        if let Some(a) = &self.target_fqdns {
+            dt = dt.or(match a {
+                Ok(l) => Tri::any(l.iter().map(|p| fv.fqdn(p))),
+                Err(d) => {
+                    doubts.push(d.clone());
+                    Tri::Maybe
+                }
+            });
+        }
+        let mut tag_t = Tri::No;
+        if let Some(a) = &self.fqdn_tags {
+            tag_t = match a {
+                Ok(l) => Tri::any(l.iter().map(|tag| fqdn_tag_match(env, tag, flow, app))),
+                Err(d) => {
+                    doubts.push(d.clone());
+                    Tri::Maybe
+                }
+            };
+            // With explicit protocols the flow must match them too.
+            if let Some(p) = pt {
+                tag_t = tag_t.and(p);
+            }
+        }
+        if let Some(a) = &self.target_urls {
+            // A URL rule matches a host and a path: some requests only.
+            let ut = match a {
+                Ok(l) => Tri::any(l.iter().map(|host| fv.fqdn(host).and(Tri::Maybe))),
+                Err(d) => {
+                    doubts.push(d.clone());
+                    Tri::Maybe
+                }
+            };
+            if ut == Tri::Maybe {
+                doubts.push(Doubt::Other {
+                    span: r.decl.span.clone(),
+                    reason: format!("{} allows some URL paths only", self.desc()),
+                });
+            }
+            dt = dt.or(ut);
+        }
+        if self.web_categories {
+            doubts.push(Doubt::Other {
+                span: r.decl.span.clone(),
+                reason: format!(
+                    "{} uses web categories, which Microsoft assigns",
+                    self.desc()
+                ),
+            });
+            dt = dt.or(Tri::Maybe);
+        }
+        if self.dst_addrs.is_some() {
+            dt = dt.or(self.addrs(r, fv, doubts));
+        }
+        t.and(dt).or(tag_t)
     }
-    t.and(dt)
 }
 
-fn app_protocol_match(p: &AppProtocol, app: AppProto, port: u16) -> Tri {
-    let kind = p.kind.trim().to_ascii_lowercase();
-    let (k, default) = match kind.as_str() {
-        "http" => (AppProto::Http, 80),
-        "https" => (AppProto::Https, 443),
-        _ => return Tri::No,
-    };
-    Tri::from_bool(k == app && p.port.unwrap_or(default) == port)
+/// A flow's destination, read once per evaluation.
+struct FlowView<'f> {
+    flow: &'f Flow,
+    dest: Result<DestAddr, Unresolved>,
+    /// For an FQDN: the normalised name (`{location}` filled with a name
+    /// no pattern names), and whether it had `{location}`.
+    name: Option<(String, bool)>,
+}
+
+impl<'f> FlowView<'f> {
+    fn new(flow: &'f Flow) -> Self {
+        let name = match &flow.dest {
+            Dest::Fqdn { name, .. } if name.contains("{location}") => Some((
+                norm_fqdn(&name.replace("{location}", "location-not-known")),
+                true,
+            )),
+            Dest::Fqdn { name, .. } => Some((norm_fqdn(name), false)),
+            _ => None,
+        };
+        FlowView {
+            flow,
+            dest: dest_addr(flow),
+            name,
+        }
+    }
+
+    /// An FQDN pattern against the destination, keeping `{location}` doubts.
+    fn fqdn(&self, pattern: &Pattern) -> Tri {
+        let Some((name, location)) = &self.name else {
+            return Tri::No;
+        };
+        let t = match pattern {
+            Some(p) => fqdn_covers_norm(p, name),
+            None => Tri::No,
+        };
+        match (location, t) {
+            (false, t) => t,
+            (true, Tri::Yes) => Tri::Yes,
+            (true, _) => Tri::Maybe,
+        }
+    }
 }
 
 fn fqdn_tag_match(env: &FwEnv, tag: &str, flow: &Flow, app: AppProto) -> Tri {
@@ -444,115 +705,37 @@ fn fqdn_tag_match(env: &FwEnv, tag: &str, flow: &Flow, app: AppProto) -> Tri {
     }
 }
 
-fn app_rule(env: &FwEnv, e: &FwEntry, flow: &Flow, doubts: &mut Vec<Doubt>) -> Tri {
-    let r = e.rule;
-    let Some(app) = flow.app else {
-        return Tri::No;
-    };
-    if !matches!(flow.dest, Dest::Fqdn { .. }) {
-        return Tri::No;
-    }
-    // Protocols as written; a rule with FQDN tags and no protocols takes
-    // the tag's own (classic collections forbid both together).
-    let pt = match &r.app_protocols {
-        None => None,
-        Some(a) => match &a.value {
-            Value::Known(l) if l.is_empty() => None,
-            Value::Known(l) => Some(Tri::any(
-                l.iter().map(|p| app_protocol_match(p, app, flow.port)),
-            )),
-            _ => {
-                doubts.extend(unresolved_of(a).map(Doubt::Value));
-                Some(Tri::Maybe)
-            }
-        },
-    };
-    if pt == Some(Tri::No) {
-        return Tri::No;
-    }
-    // Explicit FQDNs and addresses need explicit protocols.
-    let t = pt.unwrap_or(Tri::No);
-    let mut dt = Tri::No;
-    if let Some(a) = &r.target_fqdns {
-        dt = dt.or(match list_of(a) {
-            Ok(l) => Tri::any(l.iter().map(|p| fqdn_dest(p, flow))),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
+impl<'m> FwEntry<'m> {
+    /// The trace line of a flow the rule matches (or may).
+    fn step(&self, what: &str, tri: Tri, action: Verdict) -> Step {
+        let sure = tri == Tri::Yes;
+        let text = self.matcher.texts[usize::from(!sure)].get_or_init(|| {
+            format!(
+                "{what}: {} ({}) {}",
+                self.matcher.desc(),
+                self.collection
+                    .action
+                    .value
+                    .known()
+                    .cloned()
+                    .unwrap_or_else(|| "?".into()),
+                if sure { "matches" } else { "may match" }
+            )
+            .into()
         });
+        step(
+            "firewall",
+            Some(self.rule.decl.span.clone()),
+            text.clone(),
+            effect_of(tri, action),
+        )
     }
-    let mut tag_t = Tri::No;
-    if let Some(a) = &r.fqdn_tags {
-        tag_t = match list_of(a) {
-            Ok(l) => Tri::any(l.iter().map(|tag| fqdn_tag_match(env, tag, flow, app))),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
-        };
-        // With explicit protocols the flow must match them too.
-        if let Some(p) = pt {
-            tag_t = tag_t.and(p);
-        }
-    }
-    if let Some(a) = &r.target_urls {
-        // A URL rule matches a host and a path: some requests only.
-        let ut = match list_of(a) {
-            Ok(l) => Tri::any(l.iter().map(|u| {
-                let host = u.split('/').next().unwrap_or("");
-                fqdn_dest(host, flow).and(Tri::Maybe)
-            })),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
-        };
-        if ut == Tri::Maybe {
-            doubts.push(Doubt::Other {
-                span: r.decl.span.clone(),
-                reason: format!("{} allows some URL paths only", rule_desc(e)),
-            });
-        }
-        dt = dt.or(ut);
-    }
-    if let Some(a) = &r.web_categories
-        && list_of(a).map(|l| !l.is_empty()).unwrap_or(true)
-    {
-        doubts.push(Doubt::Other {
-            span: r.decl.span.clone(),
-            reason: format!(
-                "{} uses web categories, which Microsoft assigns",
-                rule_desc(e)
-            ),
-        });
-        dt = dt.or(Tri::Maybe);
-    }
-    if let Some(a) = &r.destination_addresses {
-        let dest = dest_addr(flow);
-        dt = dt.or(match list_of(a) {
-            Ok(l) => addrs_cover(
-                l,
-                &dest,
-                Place::Firewall,
-                &VnetScope::default(),
-                &r.decl.span,
-                &rule_desc(e),
-                doubts,
-            ),
-            Err(d) => {
-                doubts.push(d);
-                Tri::Maybe
-            }
-        });
-    }
-    t.and(dt).or(tag_t)
 }
 
 /// Evaluate a flow against a firewall.
 pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> Outcome<'m> {
     let fw = s.firewall;
-    let what = s.describe();
+    let what = &s.what;
     if let Some(u) = &s.chain_unknown {
         let mut o = Outcome::new(Verdict::Unknown, Decider::Undecided);
         o.steps.push(step(
@@ -568,16 +751,18 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
         o.doubts.push(Doubt::Value(u.clone()));
         return o;
     }
+    let fv = FlowView::new(flow);
     let mut cands = vec![];
-    for (list, is_net) in [(&s.network, true), (&s.application, false)] {
+    'rules: for (list, is_net) in [(&s.network, true), (&s.application, false)] {
         for e in list {
+            let m = &e.matcher;
             let mut doubts = vec![];
-            let mut tri = match source_match(env, e.rule, &mut doubts) {
+            let mut tri = match m.source(env, e.rule, &mut doubts) {
                 Tri::No => Tri::No,
                 st => st.and(if is_net {
-                    network_rule(env, s, e, flow, &mut doubts)
+                    m.network(s, e.rule, &fv, &mut doubts)
                 } else {
-                    app_rule(env, e, flow, &mut doubts)
+                    m.app(env, e.rule, &fv, &mut doubts)
                 }),
             };
             if tri == Tri::No {
@@ -596,21 +781,6 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
             if action == Verdict::Unknown {
                 doubts.extend(unresolved_of(&e.collection.action).map(Doubt::Value));
             }
-            let text = format!(
-                "{what}: {} ({}) {}",
-                rule_desc(e),
-                e.collection
-                    .action
-                    .value
-                    .known()
-                    .cloned()
-                    .unwrap_or_else(|| "?".into()),
-                if tri == Tri::Yes {
-                    "matches"
-                } else {
-                    "may match"
-                }
-            );
             cands.push(Candidate {
                 tri,
                 action,
@@ -621,14 +791,13 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
                     collection: e.collection,
                     rule: e.rule,
                 },
-                step: step(
-                    "firewall",
-                    Some(e.rule.decl.span.clone()),
-                    text,
-                    effect_of(tri, action),
-                ),
+                step: e.step(what, tri, action),
                 doubts,
             });
+            // First match wins: no later rule is looked at.
+            if tri == Tri::Yes {
+                break 'rules;
+            }
         }
     }
     let span = s
@@ -646,9 +815,15 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
             "firewall",
             Some(span),
             if cands.iter().any(|c| c.tri == Tri::Maybe) {
-                format!("{what}: otherwise no rule matches, and Azure Firewall denies by default")
+                s.text(0, |what| {
+                    format!(
+                        "{what}: otherwise no rule matches, and Azure Firewall denies by default"
+                    )
+                })
             } else {
-                format!("{what}: no rule matches, Azure Firewall denies by default")
+                s.text(1, |what| {
+                    format!("{what}: no rule matches, Azure Firewall denies by default")
+                })
             },
             Effect::Deny,
         ),
@@ -660,7 +835,7 @@ pub fn eval_firewall<'m>(env: &FwEnv<'_, 'm>, s: &FwSetup<'m>, flow: &Flow) -> O
         step(
             "firewall",
             Some(fw.decl.span.clone()),
-            format!("{what} inspects the flow"),
+            s.text(2, |what| format!("{what} inspects the flow")),
             Effect::Pass,
         ),
     );

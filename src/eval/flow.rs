@@ -4,13 +4,17 @@
 
 use super::addr::{IpRange, Tri, VnetScope, parse_range};
 use super::firewall::{FwEnv, FwSetup, eval_firewall, setup};
-use super::nsg::eval_nsg;
-use super::route::{NextHop, RouteChoice, choices};
+use super::nsg::{NsgMatcher, eval_nsg};
+use super::reference;
+use super::route::{NextHop, RouteChoice, RouteSet};
 use super::{Decider, Doubt, Effect, Flow, Outcome, Verdict, combine_branches, step};
 use crate::catalog::Catalog;
 use crate::link::{ApplianceLink, Link, Linked, Member, Unresolved, decl_name};
 use crate::model::{Cluster, Firewall, Nsg, Route, RouteTable, SecurityRule, Subnet, Value};
 use crate::source::Span;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How a cluster sends traffic to the Internet.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,6 +68,113 @@ pub struct SourcePath<'m> {
     pub outbound: Outbound,
     /// Evaluate the NSG alone (NSG exports without a cluster).
     pub nsg_only: bool,
+    /// The NSG, routes and texts above, read once for every flow from this
+    /// source (so the fields above are not to be changed after it is made).
+    compiled: Compiled<'m>,
+}
+
+/// What every flow from one source reads, read once.
+#[derive(Clone, Debug)]
+struct Compiled<'m> {
+    nsg: Option<NsgMatcher<'m>>,
+    routes: RouteSet<'m>,
+    /// Each `VirtualAppliance` route: where it leads, and the trace line
+    /// when it leads to a firewall.
+    appliances: Vec<(&'m Route, ApplianceLink<'m>, Option<Arc<str>>)>,
+    /// The trace line of an NSG that is absent or not known.
+    nsg_text: Arc<str>,
+    /// The trace line of the route table.
+    route_table_text: Arc<str>,
+}
+
+impl<'m> Compiled<'m> {
+    /// A placeholder until the source path is complete.
+    fn empty() -> Self {
+        Compiled {
+            nsg: None,
+            routes: RouteSet::default(),
+            appliances: vec![],
+            nsg_text: Arc::from(""),
+            route_table_text: Arc::from(""),
+        }
+    }
+
+    fn new(l: &Linked<'m>, p: &SourcePath<'m>) -> Self {
+        let appliances = p
+            .routes
+            .iter()
+            .filter(|m| {
+                m.item
+                    .next_hop_type
+                    .value
+                    .known()
+                    .is_some_and(|h| next_hop_is_appliance(h))
+            })
+            .map(|m| {
+                let link = l.appliance(m.item);
+                let text = match &link {
+                    ApplianceLink::Firewall(hop) => Some(appliance_text(hop)),
+                    _ => None,
+                };
+                (m.item, link, text)
+            })
+            .collect();
+        Compiled {
+            nsg: match &p.nsg {
+                Link::Found((n, _)) => Some(NsgMatcher::new(n, &p.nsg_rules)),
+                _ => None,
+            },
+            routes: RouteSet::new(&p.routes, &p.scope),
+            appliances,
+            nsg_text: nsg_text(p).into(),
+            route_table_text: route_table_text(p).into(),
+        }
+    }
+
+    fn appliance(&self, r: &Route) -> Option<(&ApplianceLink<'m>, Option<&Arc<str>>)> {
+        self.appliances
+            .iter()
+            .find(|(x, _, _)| std::ptr::eq(*x, r))
+            .map(|(_, link, text)| (link, text.as_ref()))
+    }
+}
+
+fn next_hop_is_appliance(h: &str) -> bool {
+    matches!(super::route::next_hop_of(h), NextHop::Appliance)
+}
+
+fn appliance_text(hop: &crate::link::FirewallHop) -> Arc<str> {
+    format!(
+        "next hop is firewall `{}`: {}",
+        decl_name(&hop.firewall.decl),
+        hop.how
+    )
+    .into()
+}
+
+fn nsg_text(p: &SourcePath) -> String {
+    match &p.nsg {
+        Link::Unknown(u) => format!("the NSG of subnet `{}` is not known: {}", p.name, u.reason),
+        _ => format!("subnet `{}` has no NSG", p.name),
+    }
+}
+
+fn route_table_text(p: &SourcePath) -> String {
+    match &p.route_table {
+        Link::Found((rt, _)) => format!(
+            "subnet `{}` uses route table `{}`",
+            p.name,
+            decl_name(&rt.decl)
+        ),
+        Link::Absent => format!(
+            "subnet `{}` has no route table: system routes apply",
+            p.name
+        ),
+        Link::Unknown(u) => format!(
+            "the route table of subnet `{}` is not known: {}",
+            p.name, u.reason
+        ),
+    }
 }
 
 impl<'m> SourcePath<'m> {
@@ -112,7 +223,24 @@ impl<'m> SourcePath<'m> {
             routes,
             outbound,
             nsg_only: false,
+            compiled: Compiled::empty(),
         }
+        .compile(l)
+    }
+
+    fn compile(mut self, l: &Linked<'m>) -> Self {
+        self.compiled = Compiled::new(l, &self);
+        self
+    }
+
+    /// The NSG read once, when the source has one.
+    pub fn nsg_matcher(&self) -> Option<&NsgMatcher<'m>> {
+        self.compiled.nsg.as_ref()
+    }
+
+    /// The routes read once.
+    pub fn route_set(&self) -> &RouteSet<'m> {
+        &self.compiled.routes
     }
 
     /// An NSG standing for an AKS node subnet whose prefixes are not known.
@@ -142,7 +270,9 @@ impl<'m> SourcePath<'m> {
             routes: vec![],
             outbound: Outbound::Direct,
             nsg_only: true,
+            compiled: Compiled::empty(),
         }
+        .compile(l)
     }
 }
 
@@ -151,25 +281,50 @@ pub struct Evaluator<'a, 'm> {
     pub linked: &'a Linked<'m>,
     pub catalog: &'a Catalog,
     setups: Vec<FwSetup<'m>>,
+    /// Firewall (by address) → its setup.
+    by_firewall: HashMap<usize, usize>,
+    /// Read every rule again for every flow ([`reference`]) instead of
+    /// using the matchers read once.
+    reference: bool,
 }
 
 impl<'a, 'm> Evaluator<'a, 'm> {
     pub fn new(linked: &'a Linked<'m>, catalog: &'a Catalog) -> Self {
-        let setups = linked
+        // Each firewall's rules are read here, once: in parallel.
+        let setups: Vec<FwSetup<'m>> = linked
             .model
             .firewalls
-            .iter()
+            .par_iter()
             .map(|f| setup(linked, f))
             .collect();
+        let mut by_firewall = HashMap::new();
+        for (i, s) in setups.iter().enumerate() {
+            by_firewall
+                .entry(s.firewall as *const Firewall as usize)
+                .or_insert(i);
+        }
         Evaluator {
             linked,
             catalog,
             setups,
+            by_firewall,
+            reference: false,
+        }
+    }
+
+    /// An evaluator that reads every rule again for every flow: the
+    /// reference the matchers read once are tested against.
+    pub fn reference(linked: &'a Linked<'m>, catalog: &'a Catalog) -> Self {
+        Evaluator {
+            reference: true,
+            ..Evaluator::new(linked, catalog)
         }
     }
 
     pub fn setup_of(&self, fw: &Firewall) -> Option<&FwSetup<'m>> {
-        self.setups.iter().find(|s| std::ptr::eq(s.firewall, fw))
+        self.by_firewall
+            .get(&(fw as *const Firewall as usize))
+            .and_then(|i| self.setups.get(*i))
     }
 
     pub fn setups(&self) -> &[FwSetup<'m>] {
@@ -178,14 +333,21 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     /// Evaluate one flow from one source.
     pub fn eval(&self, p: &SourcePath<'m>, flow: &Flow) -> Outcome<'m> {
+        let c = &p.compiled;
         let nsg_out = match &p.nsg {
-            Link::Found((n, _)) => eval_nsg(n, &p.nsg_rules, flow, p.ranges.as_deref(), &p.scope),
+            Link::Found((n, _)) => match (&c.nsg, self.reference) {
+                (Some(m), false) => m.eval(flow, p.ranges.as_deref(), &p.scope),
+                (_, true) => {
+                    reference::eval_nsg(n, &p.nsg_rules, flow, p.ranges.as_deref(), &p.scope)
+                }
+                (None, false) => eval_nsg(n, &p.nsg_rules, flow, p.ranges.as_deref(), &p.scope),
+            },
             Link::Absent => {
                 let mut o = Outcome::new(Verdict::Allowed, Decider::Undecided);
                 o.steps.push(step(
                     "nsg",
                     p.subnet.map(|s| s.decl.span.clone()),
-                    format!("subnet `{}` has no NSG", p.name),
+                    c.nsg_text.clone(),
                     Effect::Pass,
                 ));
                 o
@@ -195,7 +357,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 o.steps.push(step(
                     "nsg",
                     Some(u.span.clone()),
-                    format!("the NSG of subnet `{}` is not known: {}", p.name, u.reason),
+                    c.nsg_text.clone(),
                     Effect::Maybe,
                 ));
                 o.doubts.push(Doubt::Value(u.clone()));
@@ -212,24 +374,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     fn eval_routes(&self, p: &SourcePath<'m>, flow: &Flow) -> Outcome<'m> {
         let mut pre = vec![];
         let mut pre_doubts = vec![];
+        let text = p.compiled.route_table_text.clone();
         match &p.route_table {
-            Link::Found((rt, span)) => pre.push(step(
-                "route-table",
-                Some(span.clone()),
-                format!(
-                    "subnet `{}` uses route table `{}`",
-                    p.name,
-                    decl_name(&rt.decl)
-                ),
-                Effect::Pass,
-            )),
+            Link::Found((_, span)) => {
+                pre.push(step("route-table", Some(span.clone()), text, Effect::Pass))
+            }
             Link::Absent => pre.push(step(
                 "route-table",
                 p.subnet.map(|s| s.decl.span.clone()),
-                format!(
-                    "subnet `{}` has no route table: system routes apply",
-                    p.name
-                ),
+                text,
                 Effect::Pass,
             )),
             Link::Unknown(u) => {
@@ -237,19 +390,21 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 o.steps.push(step(
                     "route-table",
                     Some(u.span.clone()),
-                    format!(
-                        "the route table of subnet `{}` is not known: {}",
-                        p.name, u.reason
-                    ),
+                    text,
                     Effect::Maybe,
                 ));
                 o.doubts.push(Doubt::Value(u.clone()));
                 return o;
             }
         }
+        let choices = if self.reference {
+            reference::choices(&p.routes, &p.scope, flow)
+        } else {
+            p.compiled.routes.choices_until_certain(flow)
+        };
         let mut branches = vec![];
         let mut decided = None;
-        for c in choices(&p.routes, &p.scope, flow) {
+        for c in choices {
             let tri = c.tri;
             let mut o = self.follow(p, flow, &c);
             o.steps.insert(
@@ -257,11 +412,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 step(
                     "route",
                     c.route.map(|r| r.decl.span.clone()),
-                    if tri == Tri::Yes {
-                        c.text.clone()
-                    } else {
-                        format!("{} (if it covers the destination)", c.text)
-                    },
+                    c.step_text.clone(),
                     if tri == Tri::Yes {
                         Effect::Pass
                     } else {
@@ -273,7 +424,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 decided = Some(o);
                 break;
             }
-            pre_doubts.extend(c.doubts.clone());
+            pre_doubts.extend(c.doubts);
             branches.push(o);
         }
         if let Some(d) = decided {
@@ -304,7 +455,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         };
         match hop {
             NextHop::Internet => {
-                if c.system && c.prefix == "0.0.0.0/0" {
+                if c.system && &*c.prefix == "0.0.0.0/0" {
                     match &p.outbound {
                         Outbound::Udr => {
                             if let Some(s) = p.subnet {
@@ -428,7 +579,15 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 let Some(r) = c.route else {
                     return Outcome::new(Verdict::Unknown, Decider::Undecided);
                 };
-                match self.linked.appliance(r) {
+                let owned;
+                let (link, text) = match p.compiled.appliance(r) {
+                    Some(x) if !self.reference => x,
+                    _ => {
+                        owned = self.linked.appliance(r);
+                        (&owned, None)
+                    }
+                };
+                match link {
                     ApplianceLink::Firewall(hop) => {
                         let env = FwEnv {
                             linked: self.linked,
@@ -438,17 +597,17 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         let Some(s) = self.setup_of(hop.firewall) else {
                             return Outcome::new(Verdict::Unknown, Decider::Undecided);
                         };
-                        let mut o = eval_firewall(&env, s, flow);
+                        let mut o = if self.reference {
+                            reference::eval_firewall(&env, s, flow)
+                        } else {
+                            eval_firewall(&env, s, flow)
+                        };
                         o.steps.insert(
                             0,
                             step(
                                 "appliance",
                                 r.next_hop_ip.as_ref().map(|a| a.span.clone()),
-                                format!(
-                                    "next hop is firewall `{}`: {}",
-                                    decl_name(&hop.firewall.decl),
-                                    hop.how
-                                ),
+                                text.cloned().unwrap_or_else(|| appliance_text(hop)),
                                 Effect::Pass,
                             ),
                         );
@@ -481,7 +640,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                             format!("next hop: {}", u.reason),
                             Effect::Maybe,
                         ));
-                        o.doubts.push(Doubt::Value(u));
+                        o.doubts.push(Doubt::Value(u.clone()));
                         o
                     }
                 }

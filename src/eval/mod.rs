@@ -11,6 +11,7 @@ pub mod addr;
 pub mod firewall;
 pub mod flow;
 pub mod nsg;
+pub mod reference;
 pub mod requirements;
 pub mod route;
 
@@ -24,6 +25,7 @@ use crate::model::{
 };
 use crate::source::Span;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Application protocol of a flow, for firewall application rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,7 +109,9 @@ pub struct Step {
     /// `appliance`, `internet`, `gateway`.
     pub hop: &'static str,
     pub span: Option<Span>,
-    pub text: String,
+    /// Shared: most texts are the same for every flow through a hop, and
+    /// are written once per run.
+    pub text: Arc<str>,
     pub effect: Effect,
 }
 
@@ -272,7 +276,7 @@ pub fn combine_branches<'m>(mut outs: Vec<Outcome<'m>>) -> Option<Outcome<'m>> {
 pub fn step(
     hop: &'static str,
     span: Option<Span>,
-    text: impl Into<String>,
+    text: impl Into<Arc<str>>,
     effect: Effect,
 ) -> Step {
     Step {

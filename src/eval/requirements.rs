@@ -11,7 +11,8 @@ use crate::finding::{Code, Endpoint, Finding};
 use crate::link::{Link, Linked, Unresolved, decl_name};
 use crate::model::{Cluster, Subnet, Value};
 use crate::source::Span;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What the tool checks for a cluster.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +30,8 @@ pub enum Mode {
 /// One catalog row × port: the endpoint and the flows that stand for it.
 #[derive(Clone, Debug)]
 pub struct Requirement {
-    pub entry: Entry,
+    /// Shared by every cluster that needs the row.
+    pub entry: Arc<Entry>,
     pub endpoint: Endpoint,
     /// Usually one; `CustomDNSIP` gives one per DNS server.
     pub flows: Vec<Flow>,
@@ -107,9 +109,41 @@ fn note(message: String, span: Span, label: &str, u: Option<&Unresolved>) -> Fin
     f
 }
 
+/// The catalog's rows, each allocated once for every cluster's
+/// requirements.
+pub struct SharedEntries(HashMap<usize, Arc<Entry>>);
+
+impl SharedEntries {
+    pub fn new(catalog: &Catalog) -> Self {
+        SharedEntries(
+            catalog
+                .entries
+                .iter()
+                .map(|e| (e as *const Entry as usize, Arc::new(e.clone())))
+                .collect(),
+        )
+    }
+
+    fn get(&self, e: &Entry) -> Arc<Entry> {
+        self.0
+            .get(&(e as *const Entry as usize))
+            .cloned()
+            .unwrap_or_else(|| Arc::new(e.clone()))
+    }
+}
+
 /// Build the flows of one catalog row for a region (or none known).
 pub fn requirement_flows(
     e: &Entry,
+    region: Option<&Region>,
+    dns: &Result<Vec<String>, Unresolved>,
+) -> Vec<Requirement> {
+    shared_requirement_flows(&Arc::new(e.clone()), region, dns)
+}
+
+/// [`requirement_flows`] of a shared row.
+pub fn shared_requirement_flows(
+    e: &Arc<Entry>,
     region: Option<&Region>,
     dns: &Result<Vec<String>, Unresolved>,
 ) -> Vec<Requirement> {
@@ -186,7 +220,7 @@ pub fn requirement_flows(
             )],
         };
         out.push(Requirement {
-            entry: e.clone(),
+            entry: Arc::clone(e),
             endpoint,
             flows,
         });
@@ -198,6 +232,17 @@ pub fn requirement_flows(
 pub fn plan_cluster<'m>(
     l: &Linked<'m>,
     catalog: &Catalog,
+    ov: &Overrides,
+    c: &'m Cluster,
+) -> ClusterPlan<'m> {
+    plan_cluster_shared(l, catalog, &SharedEntries::new(catalog), ov, c)
+}
+
+/// [`plan_cluster`] with the catalog's rows shared between clusters.
+pub fn plan_cluster_shared<'m>(
+    l: &Linked<'m>,
+    catalog: &Catalog,
+    shared: &SharedEntries,
     ov: &Overrides,
     c: &'m Cluster,
 ) -> ClusterPlan<'m> {
@@ -396,7 +441,7 @@ pub fn plan_cluster<'m>(
     let requirements = catalog
         .select(cloud, &conditions)
         .into_iter()
-        .flat_map(|e| requirement_flows(e, region.as_ref(), &dns))
+        .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &dns))
         .collect();
     ClusterPlan {
         cluster: Some(c),
@@ -422,6 +467,17 @@ pub fn plan_nsg<'m>(
     ov: &Overrides,
     n: &'m crate::model::Nsg,
 ) -> ClusterPlan<'m> {
+    plan_nsg_shared(l, catalog, &SharedEntries::new(catalog), ov, n)
+}
+
+/// [`plan_nsg`] with the catalog's rows shared between NSGs.
+pub fn plan_nsg_shared<'m>(
+    l: &Linked<'m>,
+    catalog: &Catalog,
+    shared: &SharedEntries,
+    ov: &Overrides,
+    n: &'m crate::model::Nsg,
+) -> ClusterPlan<'m> {
     let region = ov
         .location
         .as_deref()
@@ -436,7 +492,7 @@ pub fn plan_nsg<'m>(
         .select(cloud, &conditions)
         .into_iter()
         .filter(|e| !matches!(&e.destination, Destination::Placeholder(p) if p.eq_ignore_ascii_case("CustomDNSIP")))
-        .flat_map(|e| requirement_flows(e, region.as_ref(), &Ok(vec![])))
+        .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &Ok(vec![])))
         .collect();
     ClusterPlan {
         cluster: None,
