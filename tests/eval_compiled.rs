@@ -56,10 +56,10 @@ impl Gen {
         match self.below(20) {
             0 => unknown("variable `x` has no value", span),
             1 => Spanned::new(
-                Value::Ref(Ref {
+                Value::Ref(Box::new(Ref {
                     target: ResKey("tf::azurerm_thing.x".into()),
                     attr: "id".into(),
-                }),
+                })),
                 span,
             ),
             _ => known(v, span),
@@ -341,28 +341,32 @@ fn gen_fw_rule(g: &mut Gen, i: usize, net: bool) -> FirewallRule {
         } else {
             None
         },
-        source_ip_groups: groups(g),
+        source_ip_groups: groups(g).map(Box::new),
         protocols: if net { g.opt_list((PROTOS, 2)) } else { None },
         app_protocols: if net { None } else { g.opt_attr(app_protocols) },
         destination_addresses: g.opt_list((ADDRS, 2)),
-        destination_ip_groups: groups(g),
-        destination_fqdns: if net { g.opt_list((FQDNS, 2)) } else { None },
+        destination_ip_groups: groups(g).map(Box::new),
+        destination_fqdns: if net {
+            g.opt_list((FQDNS, 2)).map(Box::new)
+        } else {
+            None
+        },
         destination_ports: if net { g.opt_list((PORTS, 2)) } else { None },
         target_fqdns: if net { None } else { g.opt_list((FQDNS, 3)) },
         fqdn_tags: if !net && g.chance(30) {
-            Some(g.attr_list((
+            Some(Box::new(g.attr_list((
                 &[
                     "AzureKubernetesService",
                     "WindowsUpdate",
                     "azurekubernetesservice",
                 ],
                 2,
-            )))
+            ))))
         } else {
             None
         },
         target_urls: if !net && g.chance(20) {
-            Some(g.attr_list((
+            Some(Box::new(g.attr_list((
                 &[
                     "packages.microsoft.com/a/b",
                     "mcr.microsoft.com",
@@ -370,12 +374,12 @@ fn gen_fw_rule(g: &mut Gen, i: usize, net: bool) -> FirewallRule {
                     "/x",
                 ],
                 2,
-            )))
+            ))))
         } else {
             None
         },
         web_categories: if !net && g.chance(10) {
-            Some(g.attr_list((&["Gambling"], 1)))
+            Some(Box::new(g.attr_list((&["Gambling"], 1))))
         } else {
             None
         },
