@@ -554,9 +554,21 @@ pub fn dedup_findings(f: &mut Vec<Finding>) {
 /// template instantiated with several parameter files). Spans are ignored:
 /// the same value read from two parameter files is the same resource.
 fn dedup_model(m: &mut Model) {
+    /// The rendering without spans, in `out` (`buf` is scratch space).
+    fn render<T: std::fmt::Debug>(x: &T, buf: &mut String, out: &mut String) {
+        use std::fmt::Write;
+        buf.clear();
+        out.clear();
+        let _ = write!(buf, "{x:?}");
+        strip_spans(buf, out);
+    }
     fn dd<T: std::fmt::Debug>(v: &mut Vec<T>) {
-        let mut seen = std::collections::HashSet::new();
-        v.retain(|x| seen.insert(without_spans(&format!("{x:?}"))));
+        let (mut buf, mut out) = (String::new(), String::new());
+        let mut seen: HashSet<String> = HashSet::new();
+        v.retain(|x| {
+            render(x, &mut buf, &mut out);
+            !seen.contains(&out) && seen.insert(out.clone())
+        });
     }
     dd(&mut m.clusters);
     dd(&mut m.node_pools);
@@ -573,9 +585,15 @@ fn dedup_model(m: &mut Model) {
 }
 
 /// A `Debug` rendering with every `Span { .. }` removed.
+#[cfg(test)]
 fn without_spans(debug: &str) -> String {
-    const OPEN: &str = "Span { file: FileId(";
     let mut out = String::with_capacity(debug.len());
+    strip_spans(debug, &mut out);
+    out
+}
+
+fn strip_spans(debug: &str, out: &mut String) {
+    const OPEN: &str = "Span { file: FileId(";
     let mut rest = debug;
     while let Some(i) = rest.find(OPEN) {
         out.push_str(&rest[..i]);
@@ -589,7 +607,6 @@ fn without_spans(debug: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
