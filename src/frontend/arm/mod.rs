@@ -497,7 +497,7 @@ fn load_here(
     crate::timing::phase("arm map", || resources::map_owned(evs, &mut m));
     // Only several instances of one template can repeat a resource exactly.
     if several_sets {
-        dedup_model(&mut m);
+        crate::timing::phase("arm dedup", || dedup_model(&mut m));
     }
     model.merge(m);
     model.findings.extend(prelude);
@@ -554,21 +554,29 @@ pub fn dedup_findings(f: &mut Vec<Finding>) {
 /// template instantiated with several parameter files). Spans are ignored:
 /// the same value read from two parameter files is the same resource.
 fn dedup_model(m: &mut Model) {
-    /// The rendering without spans, in `out` (`buf` is scratch space).
-    fn render<T: std::fmt::Debug>(x: &T, buf: &mut String, out: &mut String) {
+    /// The rendering without spans.
+    fn render<T: std::fmt::Debug>(x: &T, buf: &mut String) -> String {
         use std::fmt::Write;
         buf.clear();
-        out.clear();
         let _ = write!(buf, "{x:?}");
-        strip_spans(buf, out);
+        let mut out = String::with_capacity(buf.len());
+        strip_spans(buf, &mut out);
+        out
     }
-    fn dd<T: std::fmt::Debug>(v: &mut Vec<T>) {
-        let (mut buf, mut out) = (String::new(), String::new());
+    fn dd<T: std::fmt::Debug + Sync>(v: &mut Vec<T>) {
+        // Rendered in parallel a slice at a time, compared in order.
+        const SLICE: usize = 256;
         let mut seen: HashSet<String> = HashSet::new();
-        v.retain(|x| {
-            render(x, &mut buf, &mut out);
-            !seen.contains(&out) && seen.insert(out.clone())
-        });
+        let mut keep = Vec::with_capacity(v.len());
+        for slice in v.chunks(SLICE) {
+            let rendered: Vec<String> = slice
+                .par_iter()
+                .map_init(String::new, |buf, x| render(x, buf))
+                .collect();
+            keep.extend(rendered.into_iter().map(|r| seen.insert(r)));
+        }
+        let mut flags = keep.into_iter();
+        v.retain(|_| flags.next().unwrap_or(true));
     }
     dd(&mut m.clusters);
     dd(&mut m.node_pools);
