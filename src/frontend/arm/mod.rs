@@ -204,11 +204,17 @@ pub fn load(
 /// own give it a known stack whichever thread the caller runs on. `None`
 /// when the pool cannot start or `f` panics.
 fn on_pool<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
-        .thread_name(|i| format!("arm-frontend-{i}"))
-        .stack_size(stack)
-        .build()
+    let build = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("arm-frontend-{i}"))
+            .stack_size(stack)
+            .build()
+    };
+    // Where the system will not reserve that much stack for every core,
+    // one thread still does the work.
+    let pool = build(rayon::current_num_threads())
+        .or_else(|_| build(1))
         .ok()?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.install(f))).ok()
 }
