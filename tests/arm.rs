@@ -1050,3 +1050,44 @@ fn templates_read_each_other_in_file_order() {
         ]
     );
 }
+
+/// A linked template with a parameter file of its own is evaluated both
+/// where it is linked and on its own.
+#[test]
+fn linked_template_with_its_own_parameter_file() {
+    let opts = FrontendOptions {
+        root: "testdata".into(),
+        ..Default::default()
+    };
+    let l = load_dir("arm-linked-with-parameters", &opts);
+    let (s, m) = (&l.sources, &l.model);
+    assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    let tables: Vec<(&str, (usize, usize, String))> = m
+        .route_tables
+        .iter()
+        .map(|r| {
+            let name = r.decl.name.as_ref().unwrap();
+            (name.value.as_str(), at(s, &name.span))
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        vec![
+            (
+                "rt-from-main",
+                (11, 15, "\"[parameters('tableName')]\"".into())
+            ),
+            (
+                "rt-on-its-own",
+                (11, 15, "\"[parameters('tableName')]\"".into())
+            ),
+        ]
+    );
+    for rt in &m.route_tables {
+        assert!(
+            s.get(rt.decl.span.file)
+                .display
+                .ends_with("modules/table.json")
+        );
+    }
+}

@@ -204,11 +204,17 @@ pub fn load(
 /// own give it a known stack whichever thread the caller runs on. `None`
 /// when the pool cannot start or `f` panics.
 fn on_pool<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
-        .thread_name(|i| format!("arm-frontend-{i}"))
-        .stack_size(stack)
-        .build()
+    let build = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("arm-frontend-{i}"))
+            .stack_size(stack)
+            .build()
+    };
+    // Where the system will not reserve that much stack for every core,
+    // one thread still does the work.
+    let pool = build(rayon::current_num_threads())
+        .or_else(|_| build(1))
         .ok()?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.install(f))).ok()
 }
@@ -497,7 +503,7 @@ fn load_here(
     crate::timing::phase("arm map", || resources::map_owned(evs, &mut m));
     // Only several instances of one template can repeat a resource exactly.
     if several_sets {
-        dedup_model(&mut m);
+        crate::timing::phase("arm dedup", || dedup_model(&mut m));
     }
     model.merge(m);
     model.findings.extend(prelude);
@@ -554,9 +560,29 @@ pub fn dedup_findings(f: &mut Vec<Finding>) {
 /// template instantiated with several parameter files). Spans are ignored:
 /// the same value read from two parameter files is the same resource.
 fn dedup_model(m: &mut Model) {
-    fn dd<T: std::fmt::Debug>(v: &mut Vec<T>) {
-        let mut seen = std::collections::HashSet::new();
-        v.retain(|x| seen.insert(without_spans(&format!("{x:?}"))));
+    /// The rendering without spans.
+    fn render<T: std::fmt::Debug>(x: &T, buf: &mut String) -> String {
+        use std::fmt::Write;
+        buf.clear();
+        let _ = write!(buf, "{x:?}");
+        let mut out = String::with_capacity(buf.len());
+        strip_spans(buf, &mut out);
+        out
+    }
+    fn dd<T: std::fmt::Debug + Sync>(v: &mut Vec<T>) {
+        // Rendered in parallel a slice at a time, compared in order.
+        const SLICE: usize = 256;
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut keep = Vec::with_capacity(v.len());
+        for slice in v.chunks(SLICE) {
+            let rendered: Vec<String> = slice
+                .par_iter()
+                .map_init(String::new, |buf, x| render(x, buf))
+                .collect();
+            keep.extend(rendered.into_iter().map(|r| seen.insert(r)));
+        }
+        let mut flags = keep.into_iter();
+        v.retain(|_| flags.next().unwrap_or(true));
     }
     dd(&mut m.clusters);
     dd(&mut m.node_pools);
@@ -573,9 +599,15 @@ fn dedup_model(m: &mut Model) {
 }
 
 /// A `Debug` rendering with every `Span { .. }` removed.
+#[cfg(test)]
 fn without_spans(debug: &str) -> String {
-    const OPEN: &str = "Span { file: FileId(";
     let mut out = String::with_capacity(debug.len());
+    strip_spans(debug, &mut out);
+    out
+}
+
+fn strip_spans(debug: &str, out: &mut String) {
+    const OPEN: &str = "Span { file: FileId(";
     let mut rest = debug;
     while let Some(i) = rest.find(OPEN) {
         out.push_str(&rest[..i]);
@@ -589,7 +621,6 @@ fn without_spans(debug: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

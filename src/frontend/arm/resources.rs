@@ -451,10 +451,31 @@ pub fn map(resources: &[EvRes], model: &mut Model) {
     Plan::new(resources).apply(resources.iter().map(Cow::Borrowed), model);
 }
 
-/// [`map`], dropping each resource as soon as it is mapped.
+/// [`map`], in parallel on the current rayon pool, dropping each resource
+/// as soon as it is mapped. The model is the same, in the same order.
 pub fn map_owned(resources: Vec<EvRes>, model: &mut Model) {
+    use rayon::prelude::*;
     let plan = Plan::new(&resources);
-    plan.apply(resources.into_iter().map(Cow::Owned), model);
+    let before = plan.start(model);
+    let size = resources
+        .len()
+        .div_ceil(rayon::current_num_threads() * 4)
+        .max(1);
+    let parts: Vec<Model> = resources
+        .into_par_iter()
+        .chunks(size)
+        .map(|chunk| {
+            let mut m = Model::default();
+            for ev in chunk {
+                map_resource(&plan.link_children(Cow::Owned(ev)), &mut m);
+            }
+            m
+        })
+        .collect();
+    for p in parts {
+        model.merge(p);
+    }
+    plan.finish(model, before);
 }
 
 /// What mapping one resource needs to know of the others.
@@ -507,15 +528,23 @@ impl Plan {
     }
 
     fn apply<'r>(&self, each: impl Iterator<Item = Cow<'r, EvRes>>, model: &mut Model) {
-        let before = (
+        let before = self.start(model);
+        for ev in each {
+            map_resource(&self.link_children(ev), model);
+        }
+        self.finish(model, before);
+    }
+
+    /// Where the resources mapped now start in `model`.
+    fn start(&self, model: &Model) -> (usize, usize, usize) {
+        (
             model.subnets.len(),
             model.route_tables.len(),
             model.nsgs.len(),
-        );
-        for ev in each {
-            let ev = self.link_children(ev);
-            map_resource(&ev, model);
-        }
+        )
+    }
+
+    fn finish(&self, model: &mut Model, before: (usize, usize, usize)) {
         self.drop_inline_duplicates(model, before);
         attach_extensions(&self.extensions, model);
     }
