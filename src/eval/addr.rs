@@ -483,25 +483,38 @@ pub fn ports_cover(specs: &[String], port: u16) -> Tri {
 }
 
 /// A list of port specs read once: [`ports_cover`] without the parsing.
+/// Each spec is an inclusive range, `None` when unreadable; a list of one
+/// (the usual case) needs no allocation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Ports(Vec<Option<(u16, u16)>>);
+pub enum Ports {
+    One(Option<(u16, u16)>),
+    Many(Vec<Option<(u16, u16)>>),
+}
 
 impl Ports {
     pub fn parse(specs: &[String]) -> Ports {
-        Ports(
-            specs
-                .iter()
-                .flat_map(|s| s.split(','))
-                .map(port_range)
-                .collect(),
-        )
+        let mut it = specs.iter().flat_map(|s| s.split(','));
+        match (it.next(), it.next()) {
+            (Some(one), None) => Ports::One(port_range(one)),
+            _ => Ports::Many(
+                specs
+                    .iter()
+                    .flat_map(|s| s.split(','))
+                    .map(port_range)
+                    .collect(),
+            ),
+        }
     }
 
     pub fn cover(&self, port: u16) -> Tri {
-        Tri::any(self.0.iter().map(|r| match r {
+        let one = |r: &Option<(u16, u16)>| match r {
             Some((a, b)) => Tri::from_bool(*a <= port && port <= *b),
             None => Tri::Maybe,
-        }))
+        };
+        match self {
+            Ports::One(r) => one(r),
+            Ports::Many(l) => Tri::any(l.iter().map(one)),
+        }
     }
 }
 
