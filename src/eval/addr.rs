@@ -143,10 +143,21 @@ pub enum AddrPat {
     Tag(String),
 }
 
+/// `s.trim()`, without the character walk for the usual string that
+/// starts and ends with a visible ASCII character.
+fn trim(s: &str) -> &str {
+    let solid = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if solid(s.as_bytes().first()) && solid(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// Parse `*`, an address, a CIDR (host bits allowed), a range `a-b`, or a
 /// service tag (anything else that looks like a name).
 pub fn parse_addr(s: &str) -> Option<AddrPat> {
-    let s = s.trim();
+    let s = trim(s);
     if s.is_empty() {
         return None;
     }
@@ -224,7 +235,7 @@ pub struct VnetScope {
 /// `AzureCloud` ⊇ `AzureCloud.westeurope`; regional tags of one base are
 /// disjoint; anything else may or may not overlap.
 pub fn tag_covers(pat: &str, member: &str) -> Tri {
-    let (p, m) = (pat.trim(), member.trim());
+    let (p, m) = (trim(pat), trim(member));
     if p.eq_ignore_ascii_case(m) {
         return Tri::Yes;
     }
@@ -257,7 +268,7 @@ enum TagKind {
 }
 
 fn tag_kind(t: &str) -> TagKind {
-    let t = t.trim();
+    let t = trim(t);
     if t.eq_ignore_ascii_case("internet") {
         TagKind::Internet
     } else if t.eq_ignore_ascii_case("virtualnetwork") {
@@ -272,7 +283,7 @@ fn tag_kind(t: &str) -> TagKind {
 fn is_nsg_only_tag(t: &str) -> bool {
     const PLATFORM: &str = "azureplatform";
     tag_kind(t) != TagKind::Other
-        || t.trim()
+        || trim(t)
             .get(..PLATFORM.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(PLATFORM))
 }
@@ -368,7 +379,7 @@ fn virtual_network_covers(dest: &DestAddr, vnet: &VnetScope, depth: u8) -> Tri {
 
 /// Normalise an FQDN: lowercase, no trailing dot.
 pub fn norm_fqdn(s: &str) -> String {
-    s.trim().trim_end_matches('.').to_ascii_lowercase()
+    trim(s).trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Azure Firewall FQDN pattern validity: `*`, `*.x`, `*x` or a plain name.
@@ -456,7 +467,7 @@ pub fn port_covers(spec: &str, port: u16) -> Option<bool> {
 
 /// A port spec as an inclusive range (`*` is every port).
 fn port_range(spec: &str) -> Option<(u16, u16)> {
-    let s = spec.trim();
+    let s = trim(spec);
     if s == "*" || s.eq_ignore_ascii_case("any") {
         return Some((0, u16::MAX));
     }
@@ -483,25 +494,38 @@ pub fn ports_cover(specs: &[String], port: u16) -> Tri {
 }
 
 /// A list of port specs read once: [`ports_cover`] without the parsing.
+/// Each spec is an inclusive range, `None` when unreadable; a list of one
+/// (the usual case) needs no allocation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Ports(Vec<Option<(u16, u16)>>);
+pub enum Ports {
+    One(Option<(u16, u16)>),
+    Many(Vec<Option<(u16, u16)>>),
+}
 
 impl Ports {
     pub fn parse(specs: &[String]) -> Ports {
-        Ports(
-            specs
-                .iter()
-                .flat_map(|s| s.split(','))
-                .map(port_range)
-                .collect(),
-        )
+        let mut it = specs.iter().flat_map(|s| s.split(','));
+        match (it.next(), it.next()) {
+            (Some(one), None) => Ports::One(port_range(one)),
+            _ => Ports::Many(
+                specs
+                    .iter()
+                    .flat_map(|s| s.split(','))
+                    .map(port_range)
+                    .collect(),
+            ),
+        }
     }
 
     pub fn cover(&self, port: u16) -> Tri {
-        Tri::any(self.0.iter().map(|r| match r {
+        let one = |r: &Option<(u16, u16)>| match r {
             Some((a, b)) => Tri::from_bool(*a <= port && port <= *b),
             None => Tri::Maybe,
-        }))
+        };
+        match self {
+            Ports::One(r) => one(r),
+            Ports::Many(l) => Tri::any(l.iter().map(one)),
+        }
     }
 }
 
@@ -524,7 +548,7 @@ impl Transport {
 /// NSG protocol (`Tcp`, `Udp`, `Icmp`, `Esp`, `Ah`, `*`) or firewall network
 /// rule protocol (`TCP`, `UDP`, `ICMP`, `Any`) against a transport.
 pub fn protocol_covers(p: &str, t: Transport) -> Tri {
-    let p = p.trim();
+    let p = trim(p);
     let is = |s: &str| p.eq_ignore_ascii_case(s);
     if p == "*" || is("any") {
         Tri::Yes
@@ -1021,6 +1045,11 @@ mod tests {
                     prop_assert_eq!(t, Tri::from_bool(ip.to_string() == "168.63.129.16"));
                 }
             }
+        }
+
+        #[test]
+        fn trimming_is_str_trim(s in "[ \t\n\u{b}\u{c}\r\u{a0}\u{2003}a.*é-]{0,8}") {
+            prop_assert_eq!(trim(&s), s.trim());
         }
 
         #[test]

@@ -11,7 +11,7 @@ use super::addr::{
     AddrPat, DestAddr, IpRange, Place, Ports, ProtoMatch, Tri, VnetScope, fqdn_covers_norm,
     fqdn_pattern, norm_fqdn, norm_pattern_valid, parse_addr, parse_range, source_covers,
 };
-use super::nsg::{Addrs, addrs_cover_parsed, dest_addr, effect_of, list_of, parse_addrs};
+use super::nsg::{addrs_cover_parsed, dest_addr, effect_of, list_of, parse_addrs};
 use super::{
     AppProto, Candidate, Decider, Dest, Doubt, Effect, Flow, Outcome, Step, Verdict, first_match,
     step, unresolved_of,
@@ -321,6 +321,9 @@ fn app_protocol(p: &AppProtocol) -> Option<(AppProto, u16)> {
 /// `None` when Azure rejects it.
 type Pattern<'m> = Option<Cow<'m, str>>;
 
+/// Address patterns read once, and the texts they were read from.
+type Addrs<'m> = (Vec<Option<AddrPat>>, &'m [String]);
+
 /// FQDN patterns read once.
 fn patterns<'m>(list: impl IntoIterator<Item = &'m str>) -> Vec<Pattern<'m>> {
     list.into_iter()
@@ -381,7 +384,7 @@ impl<'m> RuleMatcher<'m> {
             dst_addrs: r
                 .destination_addresses
                 .as_ref()
-                .map(|a| listed(a, parse_addrs)),
+                .map(|a| listed(a, |l| (parse_addrs(l), l))),
             dst_groups: r.destination_ip_groups.as_ref().map(|a| groups(l, a)),
             dst_fqdns: r
                 .destination_fqdns
@@ -464,8 +467,9 @@ impl<'m> RuleMatcher<'m> {
     fn addrs(&self, r: &FirewallRule, fv: &FlowView, doubts: &mut Vec<Doubt>) -> Tri {
         match &self.dst_addrs {
             None => Tri::No,
-            Some(Ok(l)) => addrs_cover_parsed(
-                l,
+            Some(Ok((pats, texts))) => addrs_cover_parsed(
+                pats,
+                texts,
                 &fv.dest,
                 Place::Firewall,
                 &VnetScope::default(),

@@ -52,19 +52,22 @@ pub fn addrs_cover(
     doubts: &mut Vec<Doubt>,
 ) -> Tri {
     let parsed = parse_addrs(list);
-    addrs_cover_parsed(&parsed, dest, place, scope, rule_span, rule_desc, doubts)
+    addrs_cover_parsed(
+        &parsed, list, dest, place, scope, rule_span, rule_desc, doubts,
+    )
 }
 
-/// Address patterns read once, each with its text (for doubts).
-pub type Addrs<'m> = Vec<(Option<AddrPat>, &'m str)>;
-
-pub fn parse_addrs(list: &[String]) -> Addrs<'_> {
-    list.iter().map(|p| (parse_addr(p), p.as_str())).collect()
+/// Address patterns read once (`None`: unreadable).
+pub fn parse_addrs(list: &[String]) -> Vec<Option<AddrPat>> {
+    list.iter().map(|p| parse_addr(p)).collect()
 }
 
-/// [`addrs_cover`] over patterns read once.
+/// [`addrs_cover`] over patterns read once, with the texts they were read
+/// from (for doubts).
+#[allow(clippy::too_many_arguments)]
 pub fn addrs_cover_parsed(
-    list: &[(Option<AddrPat>, &str)],
+    pats: &[Option<AddrPat>],
+    texts: &[String],
     dest: &Result<DestAddr, Unresolved>,
     place: Place,
     scope: &VnetScope,
@@ -80,7 +83,7 @@ pub fn addrs_cover_parsed(
         }
     };
     let mut acc = Tri::No;
-    for (pat, p) in list {
+    for (pat, p) in pats.iter().zip(texts) {
         let t = match pat {
             Some(pat) => {
                 let t = addr_covers(pat, dest, place, scope);
@@ -135,8 +138,10 @@ struct RuleMatcher<'m> {
     direction: Option<Direction>,
     protocol: Option<ProtoMatch>,
     dst_ports: Listed<Ports>,
-    dst: Listed<Addrs<'m>>,
-    src: Listed<Vec<Option<AddrPat>>>,
+    /// The address lists, read when a flow first gets past the protocol
+    /// and ports (most rules stop there).
+    dst: OnceLock<Listed<Vec<Option<AddrPat>>>>,
+    src: OnceLock<Listed<Vec<Option<AddrPat>>>>,
     /// `Some(true)` for `*` or no list: every ephemeral source port.
     src_ports_any: Listed<bool>,
     desc: OnceLock<String>,
@@ -162,16 +167,27 @@ impl<'m> RuleMatcher<'m> {
             }),
             protocol: r.protocol.value.known().map(|p| ProtoMatch::parse(p)),
             dst_ports: listed(&r.destination_ports, Ports::parse),
-            dst: listed(&r.destination_addresses, parse_addrs),
-            src: listed(&r.source_addresses, |l| {
-                l.iter().map(|p| parse_addr(p)).collect()
-            }),
+            dst: OnceLock::new(),
+            src: OnceLock::new(),
             src_ports_any: listed(&r.source_ports, |l| {
                 l.is_empty() || l.iter().any(|s| s.trim() == "*")
             }),
             desc: OnceLock::new(),
             texts: Default::default(),
         }
+    }
+
+    fn dst(&self) -> &Listed<Vec<Option<AddrPat>>> {
+        self.dst
+            .get_or_init(|| listed(&self.rule.destination_addresses, parse_addrs))
+    }
+
+    fn src(&self) -> &Listed<Vec<Option<AddrPat>>> {
+        self.src.get_or_init(|| {
+            listed(&self.rule.source_addresses, |l| {
+                l.iter().map(|p| parse_addr(p)).collect()
+            })
+        })
     }
 
     fn desc(&self, nsg: &Nsg) -> &str {
@@ -224,9 +240,13 @@ impl<'m> RuleMatcher<'m> {
         }
         // Destination: prefixes, or application security groups (their members
         // are NICs of the VNet, never a public endpoint).
-        let mut dt = match &self.dst {
+        let mut dt = match self.dst() {
             Ok(l) => addrs_cover_parsed(
                 l,
+                r.destination_addresses
+                    .value
+                    .known()
+                    .map_or(&[], Vec::as_slice),
                 dest,
                 Place::Nsg,
                 scope,
@@ -257,7 +277,7 @@ impl<'m> RuleMatcher<'m> {
             return (t, vec![]);
         }
         // Source: the subnet the flow leaves from.
-        let mut st = match &self.src {
+        let mut st = match self.src() {
             Ok(l) if l.is_empty() => Tri::No,
             Ok(l) => Tri::any(l.iter().map(|pat| match pat {
                 Some(pat) => source_covers(pat, src, Place::Nsg),
@@ -336,8 +356,12 @@ impl<'m> RuleMatcher<'m> {
             Ok(true) => Tri::Yes,
             _ => Tri::Maybe,
         };
-        let src = self.src.as_ref().ok().map(|l| l.iter());
-        let dst = self.dst.as_ref().ok().map(|l| l.iter().map(|(p, _)| p));
+        let (dir, proto, ports, sports) = (dir, proto, ports, sports);
+        if dir.and(proto).and(ports).and(sports) == Tri::No {
+            return Tri::No;
+        }
+        let src = self.src().as_ref().ok().map(|l| l.iter());
+        let dst = self.dst().as_ref().ok().map(|l| l.iter());
         dir.and(proto)
             .and(ports)
             .and(sports)

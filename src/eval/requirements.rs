@@ -12,7 +12,7 @@ use crate::link::{Link, Linked, Unresolved, decl_name};
 use crate::model::{Cluster, Subnet, Value};
 use crate::source::Span;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What the tool checks for a cluster.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,9 @@ pub struct ClusterPlan<'m> {
     pub mode: Mode,
     pub outbound: Outbound,
     pub sources: Vec<SourcePath<'m>>,
-    pub requirements: Vec<Requirement>,
+    /// Shared by every cluster with the same cloud, region, features and
+    /// DNS servers.
+    pub requirements: Arc<Vec<Requirement>>,
     /// AEL008 notes and mode notes raised while planning.
     pub notes: Vec<Finding>,
 }
@@ -110,25 +112,42 @@ fn note(message: String, span: Span, label: &str, u: Option<&Unresolved>) -> Fin
 }
 
 /// The catalog's rows, each allocated once for every cluster's
-/// requirements.
-pub struct SharedEntries(HashMap<usize, Arc<Entry>>);
+/// requirements, and the requirement lists clusters have in common.
+pub struct SharedEntries {
+    entries: HashMap<usize, Arc<Entry>>,
+    /// (cloud, region, conditions, DNS servers) → the requirements.
+    lists: Mutex<HashMap<String, Arc<Vec<Requirement>>>>,
+}
 
 impl SharedEntries {
     pub fn new(catalog: &Catalog) -> Self {
-        SharedEntries(
-            catalog
+        SharedEntries {
+            entries: catalog
                 .entries
                 .iter()
                 .map(|e| (e as *const Entry as usize, Arc::new(e.clone())))
                 .collect(),
-        )
+            lists: Mutex::new(HashMap::new()),
+        }
     }
 
     fn get(&self, e: &Entry) -> Arc<Entry> {
-        self.0
+        self.entries
             .get(&(e as *const Entry as usize))
             .cloned()
             .unwrap_or_else(|| Arc::new(e.clone()))
+    }
+
+    /// The list under `key`, made by `make` the first time.
+    fn list(&self, key: String, make: impl FnOnce() -> Vec<Requirement>) -> Arc<Vec<Requirement>> {
+        if let Some(l) = self.lists.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return l;
+        }
+        let l = Arc::new(make());
+        if let Ok(mut m) = self.lists.lock() {
+            return Arc::clone(m.entry(key).or_insert(l));
+        }
+        l
     }
 }
 
@@ -438,11 +457,21 @@ pub fn plan_cluster_shared<'m>(
         Mode::Checked => {}
     }
 
-    let requirements = catalog
-        .select(cloud, &conditions)
-        .into_iter()
-        .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &dns))
-        .collect();
+    let make = || {
+        catalog
+            .select(cloud, &conditions)
+            .into_iter()
+            .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &dns))
+            .collect()
+    };
+    let requirements = match &dns {
+        // Flows to unknown DNS servers carry where they were written.
+        Err(_) => Arc::new(make()),
+        Ok(servers) => shared.list(
+            format!("{cloud:?}|{region:?}|{conditions:?}|{servers:?}"),
+            make,
+        ),
+    };
     ClusterPlan {
         cluster: Some(c),
         name,
@@ -488,12 +517,14 @@ pub fn plan_nsg_shared<'m>(
         .or(region.as_ref().map(|r| r.cloud))
         .unwrap_or(Cloud::AzureCloud);
     let conditions: BTreeSet<String> = ov.features.iter().cloned().collect();
-    let requirements = catalog
-        .select(cloud, &conditions)
-        .into_iter()
-        .filter(|e| !matches!(&e.destination, Destination::Placeholder(p) if p.eq_ignore_ascii_case("CustomDNSIP")))
-        .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &Ok(vec![])))
-        .collect();
+    let requirements = shared.list(format!("nsg|{cloud:?}|{region:?}|{conditions:?}"), || {
+        catalog
+            .select(cloud, &conditions)
+            .into_iter()
+            .filter(|e| !matches!(&e.destination, Destination::Placeholder(p) if p.eq_ignore_ascii_case("CustomDNSIP")))
+            .flat_map(|e| shared_requirement_flows(&shared.get(e), region.as_ref(), &Ok(vec![])))
+            .collect()
+    });
     ClusterPlan {
         cluster: None,
         name: decl_name(&n.decl),
