@@ -242,15 +242,16 @@ pub struct FwEnv<'a, 'm> {
 }
 
 /// A known list read once, or the doubt its value raises.
-type Listed<T> = Result<T, Doubt>;
+/// A list read once, or why it cannot be (boxed: most lists are read).
+type Listed<T> = Result<T, Box<Doubt>>;
 
 fn listed<'m, T>(a: &'m Attr<Vec<String>>, f: impl FnOnce(&'m [String]) -> T) -> Listed<T> {
-    list_of(a).map(|l| f(l))
+    list_of(a).map(|l| f(l)).map_err(Box::new)
 }
 
 /// IP groups read once: for each key, its ranges (`None`: unreadable) or
 /// why they are not known. `Err` when the list itself is not known.
-type Groups = Result<Vec<Link<Vec<Option<IpRange>>>>, Option<Doubt>>;
+type Groups = Result<Vec<Link<Vec<Option<IpRange>>>>, Option<Box<Doubt>>>;
 
 fn groups(l: &Linked, a: &Attr<Vec<ResKey>>) -> Groups {
     match &a.value {
@@ -262,7 +263,7 @@ fn groups(l: &Linked, a: &Attr<Vec<ResKey>>) -> Groups {
                 Link::Unknown(u) => Link::Unknown(u),
             })
             .collect()),
-        _ => Err(unresolved_of(a).map(Doubt::Value)),
+        _ => Err(unresolved_of(a).map(|u| Box::new(Doubt::Value(u)))),
     }
 }
 
@@ -270,7 +271,7 @@ fn groups_match(g: &Groups, doubts: &mut Vec<Doubt>, f: impl Fn(IpRange) -> Tri)
     let links = match g {
         Ok(l) => l,
         Err(d) => {
-            doubts.extend(d.clone());
+            doubts.extend(d.as_deref().cloned());
             return Tri::Maybe;
         }
     };
@@ -302,7 +303,7 @@ fn groups_match(g: &Groups, doubts: &mut Vec<Doubt>, f: impl Fn(IpRange) -> Tri)
 enum AppProtos {
     Absent,
     Known(Vec<Option<(AppProto, u16)>>),
-    Unknown(Option<Doubt>),
+    Unknown(Option<Box<Doubt>>),
 }
 
 fn app_protocol(p: &AppProtocol) -> Option<(AppProto, u16)> {
@@ -395,7 +396,7 @@ impl<'m> RuleMatcher<'m> {
                 Some(a) => match &a.value {
                     Value::Known(l) if l.is_empty() => AppProtos::Absent,
                     Value::Known(l) => AppProtos::Known(l.iter().map(app_protocol).collect()),
-                    _ => AppProtos::Unknown(unresolved_of(a).map(Doubt::Value)),
+                    _ => AppProtos::Unknown(unresolved_of(a).map(|u| Box::new(Doubt::Value(u)))),
                 },
             },
             target_fqdns: r
@@ -445,7 +446,7 @@ impl<'m> RuleMatcher<'m> {
                     })))
                 }
                 Err(d) => {
-                    doubts.push(d.clone());
+                    doubts.push(*d.clone());
                     t = t.or(Tri::Maybe);
                 }
             }
@@ -478,7 +479,7 @@ impl<'m> RuleMatcher<'m> {
                 doubts,
             ),
             Some(Err(d)) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         }
@@ -496,7 +497,7 @@ impl<'m> RuleMatcher<'m> {
             None => Tri::Maybe,
             Some(Ok(p)) => p.covers(flow.transport),
             Some(Err(d)) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         };
@@ -504,7 +505,7 @@ impl<'m> RuleMatcher<'m> {
             None => Tri::Maybe,
             Some(Ok(p)) => p.cover(flow.port),
             Some(Err(d)) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         });
@@ -529,7 +530,7 @@ impl<'m> RuleMatcher<'m> {
                     _ => Tri::Maybe,
                 })),
                 Err(d) => {
-                    doubts.push(d.clone());
+                    doubts.push(*d.clone());
                     Tri::Maybe
                 }
             };
@@ -566,7 +567,7 @@ impl<'m> RuleMatcher<'m> {
                 None => Tri::No,
             }))),
             AppProtos::Unknown(d) => {
-                doubts.extend(d.clone());
+                doubts.extend(d.as_deref().cloned());
                 Some(Tri::Maybe)
             }
         };
@@ -580,7 +581,7 @@ impl<'m> RuleMatcher<'m> {
             dt = dt.or(match a {
                 Ok(l) => Tri::any(l.iter().map(|p| fv.fqdn(p))),
                 Err(d) => {
-                    doubts.push(d.clone());
+                    doubts.push(*d.clone());
                     Tri::Maybe
                 }
             });
@@ -590,7 +591,7 @@ impl<'m> RuleMatcher<'m> {
             tag_t = match a {
                 Ok(l) => Tri::any(l.iter().map(|tag| fqdn_tag_match(env, tag, flow, app))),
                 Err(d) => {
-                    doubts.push(d.clone());
+                    doubts.push(*d.clone());
                     Tri::Maybe
                 }
             };
@@ -604,7 +605,7 @@ impl<'m> RuleMatcher<'m> {
             let ut = match a {
                 Ok(l) => Tri::any(l.iter().map(|host| fv.fqdn(host).and(Tri::Maybe))),
                 Err(d) => {
-                    doubts.push(d.clone());
+                    doubts.push(*d.clone());
                     Tri::Maybe
                 }
             };

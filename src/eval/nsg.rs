@@ -113,10 +113,11 @@ pub fn addrs_cover_parsed(
 }
 
 /// A known list read once, or the doubt its value raises.
-type Listed<T> = Result<T, Doubt>;
+/// A list read once, or why it cannot be (boxed: most lists are read).
+type Listed<T> = Result<T, Box<Doubt>>;
 
 fn listed<'m, T>(a: &'m Attr<Vec<String>>, f: impl FnOnce(&'m [String]) -> T) -> Listed<T> {
-    list_of(a).map(|l| f(l))
+    list_of(a).map(|l| f(l)).map_err(Box::new)
 }
 
 /// Written direction of a rule.
@@ -231,7 +232,7 @@ impl<'m> RuleMatcher<'m> {
         t = t.and(match &self.dst_ports {
             Ok(p) => p.cover(flow.port),
             Err(d) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         });
@@ -255,7 +256,7 @@ impl<'m> RuleMatcher<'m> {
                 &mut doubts,
             ),
             Err(d) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         };
@@ -284,7 +285,7 @@ impl<'m> RuleMatcher<'m> {
                 None => Tri::Maybe,
             })),
             Err(d) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         };
@@ -322,7 +323,7 @@ impl<'m> RuleMatcher<'m> {
                 Tri::Maybe
             }
             Err(d) => {
-                doubts.push(d.clone());
+                doubts.push(*d.clone());
                 Tri::Maybe
             }
         });
