@@ -326,6 +326,7 @@ fn run_lint(args: &LintArgs) -> Result<i32, ToolError> {
     // freeing every finding and source text one by one.
     std::mem::forget(report);
     std::mem::forget(sources);
+    aks_egress_lint::timing::peak();
     Ok(code)
 }
 

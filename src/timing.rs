@@ -30,3 +30,23 @@ fn rss_mb() -> Option<u64> {
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096 / 1_000_000)
 }
+
+/// Print the peak resident memory of the process when timings are on
+/// (`VmHWM`, Linux only): a parent's measure of a child can count the
+/// parent's own memory.
+pub fn peak() {
+    if !enabled() {
+        return;
+    }
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+    match hwm {
+        Some(kb) => eprintln!("timing: peak rss {} kB", kb),
+        None => eprintln!("timing: peak rss ? kB"),
+    }
+}
