@@ -123,19 +123,7 @@ fn load_inner(
 
     let parsed: Vec<(ModSrc, Vec<Finding>)> = grouped
         .par_iter()
-        .map(|&i| {
-            let m = &modules[i];
-            let mut f = vec![];
-            let src = parse::parse_module(
-                sources,
-                m.dir.clone(),
-                &m.files,
-                &m.tfvars,
-                opts.limits.max_file_size,
-                &mut f,
-            );
-            (src, f)
-        })
+        .map(|&i| parse_folder(sources, &modules[i], opts))
         .collect();
     let mut mods: Vec<ModSrc> = Vec::with_capacity(parsed.len() + 1);
     for (m, f) in parsed {
@@ -155,16 +143,7 @@ fn load_inner(
     let lone_out: Vec<(usize, Fragment)> = lone
         .par_iter()
         .map(|&i| {
-            let m = &modules[i];
-            let mut f = vec![];
-            let src = parse::parse_module(
-                sources,
-                m.dir.clone(),
-                &m.files,
-                &m.tfvars,
-                opts.limits.max_file_size,
-                &mut f,
-            );
+            let (src, mut f) = parse_folder(sources, &modules[i], opts);
             let pi = match_plan(&src, &plan_idx);
             let prog = Prog::new(vec![src]);
             let mut frag = eval_root(&prog, 0, pi, &plan_idx, sources, opts, true);
@@ -218,6 +197,19 @@ fn load_inner(
     attach_extensions(&mut model, extensions);
     attach_dns_servers(&mut model, dns_servers);
     model
+}
+
+fn parse_folder(sources: &Sources, m: &TfModule, opts: &FrontendOptions) -> (ModSrc, Vec<Finding>) {
+    let mut f = vec![];
+    let src = parse::parse_module(
+        sources,
+        m.dir.clone(),
+        &m.files,
+        &m.tfvars,
+        opts.limits.max_file_size,
+        &mut f,
+    );
+    (src, f)
 }
 
 /// What evaluating one root module gives.
