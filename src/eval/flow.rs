@@ -535,13 +535,17 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         },
                     );
                     let span = p.subnet.map(|s| s.decl.span.clone()).unwrap_or_default();
-                    o.doubts.push(Doubt::Other {
-                        span: span.clone(),
-                        reason: format!(
-                            "`{}` lies outside the virtual network: only a peering or gateway the scanned files do not show can reach it",
-                            flow.display
-                        ),
-                    });
+                    // An unknown destination may or may not lie outside:
+                    // the doubt about its value already says why.
+                    if !matches!(flow.dest, super::Dest::Unknown(_)) {
+                        o.doubts.push(Doubt::Other {
+                            span: span.clone(),
+                            reason: format!(
+                                "`{}` lies outside the virtual network: only a peering or gateway the scanned files do not show can reach it",
+                                flow.display
+                            ),
+                        });
+                    }
                     o.steps.push(step(
                         "route",
                         Some(span),
