@@ -124,22 +124,16 @@ fn analyse_here(opts: &Options) -> Result<Analysis, ToolError> {
     // A compiled `main.json` next to its `main.bicep` is read once, from the Bicep.
     let compiled = frontend::bicep::compiled_from_bicep(src, &bicep, &templates);
     templates.retain(|t| !compiled.contains(t));
-    let ((tf, arm), ((nsg, k), bic)) = rayon::join(
+    // The JSON formats first, Terraform after: each stage is parallel
+    // inside, and the ARM frontend's syntax trees and evaluated resources
+    // (its peak) then never coincide with the Terraform model.
+    let (arm, ((nsg, k), bic)) = rayon::join(
         || {
-            rayon::join(
-                || {
-                    timing::phase("terraform", || {
-                        frontend::terraform::load(src, &d.tf_modules, &plans, &fopts)
-                    })
-                },
-                || {
-                    timing::phase("arm", || {
-                        let mut m = frontend::arm::load(src, &templates, &params, &fopts);
-                        m.shrink_to_fit();
-                        m
-                    })
-                },
-            )
+            timing::phase("arm", || {
+                let mut m = frontend::arm::load(src, &templates, &params, &fopts);
+                m.shrink_to_fit();
+                m
+            })
         },
         || {
             rayon::join(
@@ -157,6 +151,9 @@ fn analyse_here(opts: &Options) -> Result<Analysis, ToolError> {
             )
         },
     );
+    let tf = timing::phase("terraform", || {
+        frontend::terraform::load(src, &d.tf_modules, &plans, &fopts)
+    });
     // A `.bicep` that does not parse is not analysed: its compiled JSON, when
     // there is one, stands in for it.
     let broken: Vec<PathBuf> = bic

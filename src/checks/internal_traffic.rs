@@ -67,13 +67,18 @@ const PROBES: [(Transport, u16); 4] = [
 ];
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    check_once(ctx, out, &mut HashSet::new());
+}
+
+/// [`check`], reporting nothing already in `reported` (the rules and routes
+/// reported for earlier clusters when clusters are checked in batches).
+pub fn check_once(ctx: &Ctx, out: &mut Vec<Finding>, reported: &mut HashSet<Span>) {
     let found: Vec<Vec<(Span, Finding)>> = ctx
         .plans
         .par_iter()
         .map(|plan| plan_findings(ctx, plan))
         .collect();
     // A rule or route is reported once, for the first cluster it cuts.
-    let mut reported: HashSet<Span> = HashSet::new();
     for (span, f) in found.into_iter().flatten() {
         if reported.insert(span) {
             out.push(f);

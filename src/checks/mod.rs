@@ -121,22 +121,59 @@ pub fn analyse<'a, 'm>(
     linked: &'a Linked<'m>,
     eval: &'a Evaluator<'a, 'm>,
 ) -> Ctx<'a, 'm> {
-    // Planning reads every source path's rules once: in parallel too.
     let shared = SharedEntries::new(catalog);
-    let mut plans: Vec<ClusterPlan<'m>> = model
-        .clusters
-        .par_iter()
-        .map(|c| plan_cluster_shared(linked, catalog, &shared, overrides, c))
-        .collect();
+    let all = subjects(model, linked);
+    let plans = plan_all(linked, catalog, &shared, overrides, &all);
+    evaluate(model, sources, catalog, linked, eval, plans)
+}
+
+/// What gets a plan: every cluster, or with no cluster at all, every NSG
+/// standing for a node subnet.
+#[derive(Clone, Copy)]
+enum Subject<'m> {
+    Cluster(&'m crate::model::Cluster),
+    Nsg(&'m crate::model::Nsg),
+}
+
+fn subjects<'m>(model: &'m Model, linked: &Linked<'m>) -> Vec<Subject<'m>> {
     if model.clusters.is_empty() {
-        let nsg_plans: Vec<ClusterPlan<'m>> = model
+        model
             .nsgs
-            .par_iter()
+            .iter()
             .filter(|n| may_guard_nodes(linked, n))
-            .map(|n| plan_nsg_shared(linked, catalog, &shared, overrides, n))
-            .collect();
-        plans.extend(nsg_plans);
+            .map(Subject::Nsg)
+            .collect()
+    } else {
+        model.clusters.iter().map(Subject::Cluster).collect()
     }
+}
+
+/// Planning reads every source path's rules once: in parallel too.
+fn plan_all<'m>(
+    linked: &Linked<'m>,
+    catalog: &Catalog,
+    shared: &SharedEntries,
+    overrides: &Overrides,
+    subjects: &[Subject<'m>],
+) -> Vec<ClusterPlan<'m>> {
+    subjects
+        .par_iter()
+        .map(|s| match s {
+            Subject::Cluster(c) => plan_cluster_shared(linked, catalog, shared, overrides, c),
+            Subject::Nsg(n) => plan_nsg_shared(linked, catalog, shared, overrides, n),
+        })
+        .collect()
+}
+
+/// Evaluate every requirement of `plans`.
+fn evaluate<'a, 'm>(
+    model: &'m Model,
+    sources: &'a Sources,
+    catalog: &'a Catalog,
+    linked: &'a Linked<'m>,
+    eval: &'a Evaluator<'a, 'm>,
+    plans: Vec<ClusterPlan<'m>>,
+) -> Ctx<'a, 'm> {
     // Clusters are evaluated in parallel: on a monorepo this is most of the run.
     let results = plans
         .par_iter()
@@ -213,13 +250,53 @@ pub fn run(
     catalog: &Catalog,
     overrides: &Overrides,
 ) -> (Vec<Finding>, Vec<ClusterSummary>) {
+    run_batched(model, sources, catalog, overrides, BATCH)
+}
+
+/// [`run`] with `batch` clusters planned and checked at a time: the
+/// results do not depend on it.
+pub fn run_batched(
+    model: &Model,
+    sources: &Sources,
+    catalog: &Catalog,
+    overrides: &Overrides,
+    batch: usize,
+) -> (Vec<Finding>, Vec<ClusterSummary>) {
     let linked = Linked::new(model);
     let eval = Evaluator::new(&linked, catalog);
-    let ctx = analyse(model, sources, catalog, overrides, &linked, &eval);
-    let mut out = vec![];
-    for p in &ctx.plans {
-        out.extend(p.notes.iter().cloned());
+    let shared = SharedEntries::new(catalog);
+    let all = subjects(model, &linked);
+    // Clusters are planned, evaluated and checked a batch at a time, and
+    // each batch's plans and traces are dropped before the next: on a
+    // monorepo they would otherwise be the largest part of the memory.
+    // Each check's findings keep the order one pass over all clusters gives.
+    let mut notes = vec![];
+    let mut per_check: [Vec<Finding>; 7] = Default::default();
+    let mut internal_reported = std::collections::HashSet::new();
+    let mut summaries_all = vec![];
+    for part in all.chunks(batch.max(1)) {
+        let plans = plan_all(&linked, catalog, &shared, overrides, part);
+        let ctx = evaluate(model, sources, catalog, &linked, &eval, plans);
+        for p in &ctx.plans {
+            notes.extend(p.notes.iter().cloned());
+        }
+        let [me, it, bh, asym, udr, broad, unres] = &mut per_check;
+        missing_endpoint::check(&ctx, me);
+        internal_traffic::check_once(&ctx, it, &mut internal_reported);
+        black_hole::check(&ctx, bh);
+        asymmetric_routing::check(&ctx, asym);
+        udr_default_route::check(&ctx, udr);
+        broad_rule::check(&ctx, broad);
+        unresolved::check(&ctx, unres);
+        summaries_all.extend(summaries(&ctx));
+        // Every flow's trace goes: in parallel, it is a fair share of the run.
+        let Ctx { plans, results, .. } = ctx;
+        rayon::join(
+            || plans.into_par_iter().for_each(drop),
+            || results.into_par_iter().for_each(drop),
+        );
     }
+    let mut out = notes;
     // Separate node pools whose cluster cannot be linked.
     for pool in linked.orphan_pools() {
         let (span, why) = match &pool.cluster {
@@ -245,23 +322,22 @@ pub fn run(
             "cluster reference",
         ));
     }
-    missing_endpoint::check(&ctx, &mut out);
-    internal_traffic::check(&ctx, &mut out);
-    black_hole::check(&ctx, &mut out);
-    dns_proxy::check(&ctx, &mut out);
-    asymmetric_routing::check(&ctx, &mut out);
-    udr_default_route::check(&ctx, &mut out);
-    broad_rule::check(&ctx, &mut out);
-    unresolved::check(&ctx, &mut out);
-    let summaries = summaries(&ctx);
-    // Every flow's trace goes: in parallel, it is a fair share of the run.
-    let Ctx { plans, results, .. } = ctx;
-    rayon::join(
-        || plans.into_par_iter().for_each(drop),
-        || results.into_par_iter().for_each(drop),
-    );
-    (out, summaries)
+    let [me, it, bh, asym, udr, broad, unres] = per_check;
+    out.extend(me);
+    out.extend(it);
+    out.extend(bh);
+    // Firewall-wide: once, whatever the clusters.
+    let fw_ctx = evaluate(model, sources, catalog, &linked, &eval, vec![]);
+    dns_proxy::check(&fw_ctx, &mut out);
+    out.extend(asym);
+    out.extend(udr);
+    out.extend(broad);
+    out.extend(unres);
+    (out, summaries_all)
 }
+
+/// Clusters planned and checked together (see [`run`]).
+const BATCH: usize = 128;
 
 /// A short description of what decided a flow.
 pub fn decider_text(d: &Decider) -> String {
