@@ -157,7 +157,7 @@ pub struct Decl {
     pub label: String,
     /// `Some(reason)` when the resource is conditional on something unknown
     /// (Terraform `count = var.x ? 1 : 0`, ARM `condition`).
-    pub condition: Option<Unknown>,
+    pub condition: Option<Box<Unknown>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

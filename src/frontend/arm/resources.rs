@@ -247,7 +247,7 @@ fn decl_of(ev: &EvRes) -> Decl {
         name: short.map(|s| Spanned::new(s, ev.name_span.clone())),
         span: ev.span.clone(),
         label: format!("{} '{}'", ev.ty, label_name),
-        condition: ev.condition.clone(),
+        condition: ev.condition.clone().map(Box::new),
     }
 }
 

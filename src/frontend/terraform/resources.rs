@@ -263,7 +263,7 @@ fn decl(base: &Base, name: Option<Spanned<String>>, arm: Option<ResKey>) -> Decl
         name,
         span: base.span.clone(),
         label: base.label.clone(),
-        condition: base.condition.clone(),
+        condition: base.condition.clone().map(Box::new),
     }
 }
 
@@ -277,7 +277,7 @@ fn sub_decl(base: &Base, what: &str, name: Option<Spanned<String>>, span: Span) 
         name,
         span,
         label,
-        condition: base.condition.clone(),
+        condition: base.condition.clone().map(Box::new),
     }
 }
 
@@ -633,7 +633,7 @@ fn vnet<'a>(r: &mut Reader<'_, 'a>, v: &View<'a>, base: &Base, m: &mut Model) {
                 name: sn,
                 span: b.span.clone(),
                 label,
-                condition: base.condition.clone(),
+                condition: base.condition.clone().map(Box::new),
             },
             vnet: Some(base.tf_key.clone()),
             address_prefixes,
