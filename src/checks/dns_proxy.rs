@@ -27,9 +27,26 @@ use crate::link::decl_name;
 use crate::model::Value;
 
 pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for s in ctx.eval.setups() {
+    use rayon::prelude::*;
+    // Each firewall's rules are read for this check alone and dropped after
+    // it, rather than every firewall's kept at once.
+    let found: Vec<Vec<Finding>> = ctx
+        .model
+        .firewalls
+        .par_iter()
+        .map(|fw| {
+            let mut out = vec![];
+            firewall(ctx, &crate::eval::firewall::setup(ctx.linked, fw), &mut out);
+            out
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
+fn firewall(ctx: &Ctx, s: &crate::eval::firewall::FwSetup, out: &mut Vec<Finding>) {
+    {
         if s.dns_proxy != Ok(false) {
-            continue;
+            return;
         }
         for e in &s.network {
             if e.unordered.is_some() {

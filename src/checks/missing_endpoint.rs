@@ -155,15 +155,15 @@ fn route_labels(o: &Outcome) -> Vec<(Span, String)> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finding(
-    ctx: &Ctx,
+fn finding<'m>(
+    ctx: &Ctx<'_, 'm>,
     code: Code,
     plan: &crate::eval::requirements::ClusterPlan,
     src: &SourcePath,
     multi: bool,
     flow: &Flow,
     endpoint: &crate::finding::Endpoint,
-    o: &Outcome,
+    o: &Outcome<'m>,
 ) -> Option<Finding> {
     let ep = endpoint_text(endpoint);
     let from = if multi {

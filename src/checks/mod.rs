@@ -263,7 +263,6 @@ pub fn run_batched(
     batch: usize,
 ) -> (Vec<Finding>, Vec<ClusterSummary>) {
     let linked = Linked::new(model);
-    let eval = Evaluator::new(&linked, catalog);
     let shared = SharedEntries::new(catalog);
     let all = subjects(model, &linked);
     // Clusters are planned, evaluated and checked a batch at a time, and
@@ -275,6 +274,9 @@ pub fn run_batched(
     let mut internal_reported = std::collections::HashSet::new();
     let mut summaries_all = vec![];
     for part in all.chunks(batch.max(1)) {
+        // An evaluator per batch: it reads the firewalls the batch reaches,
+        // and drops them with the batch.
+        let eval = Evaluator::new(&linked, catalog);
         let plans = plan_all(&linked, catalog, &shared, overrides, part);
         let ctx = evaluate(model, sources, catalog, &linked, &eval, plans);
         for p in &ctx.plans {
@@ -327,6 +329,7 @@ pub fn run_batched(
     out.extend(it);
     out.extend(bh);
     // Firewall-wide: once, whatever the clusters.
+    let eval = Evaluator::new(&linked, catalog);
     let fw_ctx = evaluate(model, sources, catalog, &linked, &eval, vec![]);
     dns_proxy::check(&fw_ctx, &mut out);
     out.extend(asym);

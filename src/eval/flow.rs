@@ -12,9 +12,9 @@ use crate::catalog::Catalog;
 use crate::link::{ApplianceLink, Link, Linked, Member, Unresolved, decl_name};
 use crate::model::{Cluster, Firewall, Nsg, Route, RouteTable, SecurityRule, Subnet, Value};
 use crate::source::Span;
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 /// How a cluster sends traffic to the Internet.
 #[derive(Clone, Debug, PartialEq)]
@@ -280,7 +280,9 @@ impl<'m> SourcePath<'m> {
 pub struct Evaluator<'a, 'm> {
     pub linked: &'a Linked<'m>,
     pub catalog: &'a Catalog,
-    setups: Vec<FwSetup<'m>>,
+    /// Each firewall's rules, read the first time a flow reaches it: an
+    /// evaluator made for a batch of clusters holds only their firewalls.
+    setups: Vec<OnceLock<FwSetup<'m>>>,
     /// Firewall (by address) → its setup.
     by_firewall: HashMap<usize, usize>,
     /// Read every rule again for every flow ([`reference`]) instead of
@@ -290,23 +292,17 @@ pub struct Evaluator<'a, 'm> {
 
 impl<'a, 'm> Evaluator<'a, 'm> {
     pub fn new(linked: &'a Linked<'m>, catalog: &'a Catalog) -> Self {
-        // Each firewall's rules are read here, once: in parallel.
-        let setups: Vec<FwSetup<'m>> = linked
-            .model
-            .firewalls
-            .par_iter()
-            .map(|f| setup(linked, f))
-            .collect();
+        let firewalls = &linked.model.firewalls;
         let mut by_firewall = HashMap::new();
-        for (i, s) in setups.iter().enumerate() {
+        for (i, f) in firewalls.iter().enumerate() {
             by_firewall
-                .entry(s.firewall as *const Firewall as usize)
+                .entry(f as *const Firewall as usize)
                 .or_insert(i);
         }
         Evaluator {
             linked,
             catalog,
-            setups,
+            setups: firewalls.iter().map(|_| OnceLock::new()).collect(),
             by_firewall,
             reference: false,
         }
@@ -322,13 +318,19 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     }
 
     pub fn setup_of(&self, fw: &Firewall) -> Option<&FwSetup<'m>> {
-        self.by_firewall
-            .get(&(fw as *const Firewall as usize))
-            .and_then(|i| self.setups.get(*i))
+        let i = *self.by_firewall.get(&(fw as *const Firewall as usize))?;
+        let f = self.linked.model.firewalls.get(i)?;
+        Some(self.setups.get(i)?.get_or_init(|| setup(self.linked, f)))
     }
 
-    pub fn setups(&self) -> &[FwSetup<'m>] {
-        &self.setups
+    /// Every firewall's setup (each read now if no flow has reached it).
+    pub fn setups(&self) -> Vec<&FwSetup<'m>> {
+        self.linked
+            .model
+            .firewalls
+            .iter()
+            .filter_map(|f| self.setup_of(f))
+            .collect()
     }
 
     /// Evaluate one flow from one source.
