@@ -60,7 +60,7 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of each line, built the first time a position in the file
     /// is shown: most files of a large repository never need it.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
+    line_starts: std::sync::OnceLock<LineStarts>,
 }
 
 impl SourceFile {
@@ -73,11 +73,14 @@ impl SourceFile {
         }
     }
 
-    fn line_starts(&self) -> &[usize] {
+    fn line_starts(&self) -> &LineStarts {
         self.line_starts.get_or_init(|| {
-            let mut v = vec![0];
-            v.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
-            v
+            let starts =
+                std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            match u32::try_from(self.text.len()) {
+                Ok(_) => LineStarts::Narrow(starts.map(|i| i as u32).collect()),
+                Err(_) => LineStarts::Wide(starts.collect()),
+            }
         })
     }
 
@@ -86,11 +89,8 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let starts = self.line_starts();
-        let line = match starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = starts[line];
+        let line = starts.line_of(offset);
+        let start = starts.get(line).unwrap_or(0);
         let mut end = offset;
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
@@ -101,7 +101,7 @@ impl SourceFile {
 
     /// Byte offset of a 1-based line and column (columns in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
+        let Some(start) = self.line_starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let line_text = self.text[start..].split('\n').next().unwrap_or("");
@@ -110,6 +110,32 @@ impl SourceFile {
             .char_indices()
             .nth(col.saturating_sub(1))
             .map_or(start + line_text.len(), |(b, _)| start + b)
+    }
+}
+
+/// Byte offset of each line; 32-bit when the file allows (nearly always),
+/// which halves the index of the files findings point into.
+#[derive(Debug)]
+enum LineStarts {
+    Narrow(Vec<u32>),
+    Wide(Vec<usize>),
+}
+
+impl LineStarts {
+    fn get(&self, line: usize) -> Option<usize> {
+        match self {
+            LineStarts::Narrow(v) => v.get(line).map(|&o| o as usize),
+            LineStarts::Wide(v) => v.get(line).copied(),
+        }
+    }
+
+    /// 0-based line holding `offset` (the first line starts at 0).
+    fn line_of(&self, offset: usize) -> usize {
+        let after = match self {
+            LineStarts::Narrow(v) => v.partition_point(|&o| (o as usize) <= offset),
+            LineStarts::Wide(v) => v.partition_point(|&o| o <= offset),
+        };
+        after.saturating_sub(1)
     }
 }
 
@@ -227,6 +253,24 @@ pub fn display_path(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn narrow_and_wide_line_indexes_agree() {
+        let text = "a\nbc\n\nd";
+        let starts: Vec<usize> = vec![0, 2, 5, 6];
+        let narrow = LineStarts::Narrow(starts.iter().map(|&o| o as u32).collect());
+        let wide = LineStarts::Wide(starts.clone());
+        for off in 0..=text.len() + 2 {
+            assert_eq!(narrow.line_of(off), wide.line_of(off), "offset {off}");
+        }
+        assert_eq!(
+            (0..=9).map(|o| wide.line_of(o)).collect::<Vec<_>>(),
+            [0, 0, 1, 1, 1, 2, 3, 3, 3, 3]
+        );
+        assert_eq!(narrow.get(3), Some(6));
+        assert_eq!(wide.get(4), None);
+    }
+
     use super::*;
 
     #[test]
