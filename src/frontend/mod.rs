@@ -43,26 +43,51 @@ impl Limits {
 }
 
 std::thread_local! {
-    static ROOMY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Stack size of the pool thread this is, 0 elsewhere.
+    static ROOMY: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Run `f` on a rayon pool whose threads have [`Limits::stack_size`] of
+/// A pool whose threads have at least `stack` bytes of stack, built the
+/// first time that size is asked for and kept: runs (and fuzzing
+/// iterations) do not start threads anew. Where the system will not reserve
+/// that much stack for every core, one thread still does the work.
+fn roomy_pool(stack: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
+    use std::sync::{Arc, Mutex};
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(s, _)| *s >= stack) {
+        return Some(Arc::clone(p));
+    }
+    let build = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .stack_size(stack)
+            .thread_name(|i| format!("aks-egress-lint-{i}"))
+            .start_handler(move |_| ROOMY.with(|r| r.set(stack)))
+            .build()
+    };
+    let pool = Arc::new(build(0).or_else(|_| build(1)).ok()?);
+    pools.push((stack, Arc::clone(&pool)));
+    Some(pool)
+}
+
+/// Run `f` on a rayon pool whose threads have at least `stack` bytes of
 /// stack, or inline when already on one. Parallel work inside `f` runs on
 /// that pool too, so the frontends' bounded but deep recursion never meets
 /// the 2 MiB stack of a default worker.
-pub fn on_roomy_stack<T: Send>(limits: &Limits, f: impl FnOnce() -> T + Send) -> T {
-    if ROOMY.with(|r| r.get()) {
+pub fn on_stack<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> T {
+    if ROOMY.with(|r| r.get()) >= stack {
         return f();
     }
-    match rayon::ThreadPoolBuilder::new()
-        .stack_size(limits.stack_size())
-        .thread_name(|i| format!("aks-egress-lint-{i}"))
-        .start_handler(|_| ROOMY.with(|r| r.set(true)))
-        .build()
-    {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
+    match roomy_pool(stack) {
+        Some(pool) => pool.install(f),
+        None => f(),
     }
+}
+
+/// [`on_stack`] with [`Limits::stack_size`].
+pub fn on_roomy_stack<T: Send>(limits: &Limits, f: impl FnOnce() -> T + Send) -> T {
+    on_stack(limits.stack_size(), f)
 }
 
 /// What the command line adds to what the files say.

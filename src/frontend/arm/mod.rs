@@ -199,24 +199,11 @@ pub fn load(
     })
 }
 
-/// Run `f` on a thread pool of our own with `stack` bytes of stack per
-/// thread: evaluation recurses (bounded by `max_depth`), and threads of our
-/// own give it a known stack whichever thread the caller runs on. `None`
-/// when the pool cannot start or `f` panics.
+/// Run `f` on pool threads with `stack` bytes of stack: evaluation recurses
+/// (bounded by `max_depth`), and those threads give it a known stack
+/// whichever thread the caller runs on. `None` when `f` panics.
 fn on_pool<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
-    let build = |n: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .thread_name(|i| format!("arm-frontend-{i}"))
-            .stack_size(stack)
-            .build()
-    };
-    // Where the system will not reserve that much stack for every core,
-    // one thread still does the work.
-    let pool = build(rayon::current_num_threads())
-        .or_else(|_| build(1))
-        .ok()?;
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.install(f))).ok()
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::on_stack(stack, f))).ok()
 }
 
 /// Stack of the evaluation threads: room for `max_depth` nested references,
