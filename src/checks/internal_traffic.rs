@@ -66,13 +66,9 @@ const PROBES: [(Transport, u16); 4] = [
     (Transport::Tcp, 4443),
 ];
 
-pub fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    check_once(ctx, out, &mut HashSet::new());
-}
-
-/// [`check`], reporting nothing already in `reported` (the rules and routes
-/// reported for earlier clusters when clusters are checked in batches).
-pub fn check_once(ctx: &Ctx, out: &mut Vec<Finding>, reported: &mut HashSet<Span>) {
+/// Reports nothing already in `reported`: the rules and routes reported for
+/// clusters of earlier batches.
+pub fn check(ctx: &Ctx, out: &mut Vec<Finding>, reported: &mut HashSet<Span>) {
     let found: Vec<Vec<(Span, Finding)>> = ctx
         .plans
         .par_iter()

@@ -284,7 +284,7 @@ pub fn run_batched(
         }
         let [me, it, bh, asym, udr, broad, unres] = &mut per_check;
         missing_endpoint::check(&ctx, me);
-        internal_traffic::check_once(&ctx, it, &mut internal_reported);
+        internal_traffic::check(&ctx, it, &mut internal_reported);
         black_hole::check(&ctx, bh);
         asymmetric_routing::check(&ctx, asym);
         udr_default_route::check(&ctx, udr);
@@ -329,9 +329,7 @@ pub fn run_batched(
     out.extend(it);
     out.extend(bh);
     // Firewall-wide: once, whatever the clusters.
-    let eval = Evaluator::new(&linked, catalog);
-    let fw_ctx = evaluate(model, sources, catalog, &linked, &eval, vec![]);
-    dns_proxy::check(&fw_ctx, &mut out);
+    dns_proxy::check(&linked, sources, &mut out);
     out.extend(asym);
     out.extend(udr);
     out.extend(broad);

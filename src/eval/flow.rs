@@ -323,16 +323,6 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         Some(self.setups.get(i)?.get_or_init(|| setup(self.linked, f)))
     }
 
-    /// Every firewall's setup (each read now if no flow has reached it).
-    pub fn setups(&self) -> Vec<&FwSetup<'m>> {
-        self.linked
-            .model
-            .firewalls
-            .iter()
-            .filter_map(|f| self.setup_of(f))
-            .collect()
-    }
-
     /// Evaluate one flow from one source.
     pub fn eval(&self, p: &SourcePath<'m>, flow: &Flow) -> Outcome<'m> {
         let c = &p.compiled;
