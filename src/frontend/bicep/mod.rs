@@ -41,7 +41,7 @@ pub fn load(
     opts: &FrontendOptions,
 ) -> Model {
     let mut model = Model::default();
-    let (resources, findings) = with_stack(|| evaluate(sources, files, params, opts));
+    let (resources, findings) = super::on_stack(STACK, || evaluate(sources, files, params, opts));
     model.findings.extend(findings);
     lower::map(&resources, &mut model);
     model
@@ -49,28 +49,8 @@ pub fn load(
 
 /// Stack for parsing and evaluation. Their recursion is bounded by the depth
 /// limit, but a debug build spends kilobytes per level, more than the 2 MB a
-/// worker thread has; the space is reserved, not committed.
+/// default thread has; the space is reserved, not committed.
 const STACK: usize = 64 << 20;
-
-/// Run `f` on a thread with [`STACK`] bytes of stack (inline if no thread
-/// can be started).
-fn with_stack<T: Send>(f: impl Fn() -> T + Sync) -> T {
-    std::thread::scope(|scope| {
-        let run = std::thread::Builder::new()
-            .name("bicep".into())
-            .stack_size(STACK)
-            .spawn_scoped(scope, &f);
-        match run {
-            Ok(handle) => match handle.join() {
-                Ok(v) => v,
-                // Evaluation does not panic; if it ever did, fail as loudly
-                // as an inline call would.
-                Err(e) => std::panic::resume_unwind(e),
-            },
-            Err(_) => f(),
-        }
-    })
-}
 
 /// Parse and evaluate every entry point: the resource instances (identical
 /// ones once) and the findings raised while reading.
