@@ -184,7 +184,7 @@ pub fn load(
     params: &[FileId],
     opts: &FrontendOptions,
 ) -> Model {
-    on_pool(eval_stack(opts), || {
+    on_pool(opts.limits.stack_size(), || {
         load_here(sources, templates, params, opts)
     })
     .unwrap_or_else(|| {
@@ -204,14 +204,6 @@ pub fn load(
 /// whichever thread the caller runs on. `None` when `f` panics.
 fn on_pool<T: Send>(stack: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::on_stack(stack, f))).ok()
-}
-
-/// Stack of the evaluation threads: room for `max_depth` nested references,
-/// each holding an expression nested up to 64 levels (measured: about
-/// 0.4 MiB per level in debug builds, so 1 MiB leaves a margin). Only the
-/// pages used are committed.
-fn eval_stack(opts: &FrontendOptions) -> usize {
-    (opts.limits.max_depth.max(8) * 1024 * 1024).clamp(16 << 20, 1 << 30)
 }
 
 /// A template with the parameter sets it is evaluated with.
@@ -616,7 +608,7 @@ mod tests {
 
     #[test]
     fn a_panic_on_the_pool_is_caught() {
-        let stack = eval_stack(&FrontendOptions::default());
+        let stack = FrontendOptions::default().limits.stack_size();
         assert_eq!(on_pool(stack, || 7), Some(7));
         let caught: Option<()> = on_pool(stack, || {
             let v: Vec<u32> = (0..2)
