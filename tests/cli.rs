@@ -155,3 +155,36 @@ fn compiled_json_stands_in_for_a_bicep_file_that_does_not_parse() {
     assert!(on("AEL000", "main.bicep"), "{findings:#?}");
     assert!(on("AEL001", "main.json"), "{findings:#?}");
 }
+
+#[test]
+fn timings_go_to_stderr_and_leave_the_report_alone() {
+    let run = |timings: bool| {
+        let mut c = bin();
+        c.args(["testdata/eval-internal-deny", "--format", "json"]);
+        if timings {
+            c.env("AKS_EGRESS_LINT_TIMINGS", "1");
+        } else {
+            c.env_remove("AKS_EGRESS_LINT_TIMINGS");
+        }
+        c.output().expect("runs")
+    };
+    let (plain, timed) = (run(false), run(true));
+    assert_eq!(plain.stdout, timed.stdout);
+    assert_eq!(plain.status.code(), timed.status.code());
+    let err = String::from_utf8_lossy(&timed.stderr);
+    for stage in [
+        "discover",
+        "terraform",
+        "arm",
+        "checks",
+        "render",
+        "peak rss",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("timing: {stage}"))),
+            "no `{stage}` line in:\n{err}"
+        );
+    }
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("timing:"));
+}
