@@ -130,9 +130,7 @@ fn analyse_here(opts: &Options) -> Result<Analysis, ToolError> {
     let (arm, ((nsg, k), bic)) = rayon::join(
         || {
             timing::phase("arm", || {
-                let mut m = frontend::arm::load(src, &templates, &params, &fopts);
-                m.shrink_to_fit();
-                m
+                frontend::arm::load(src, &templates, &params, &fopts)
             })
         },
         || {

@@ -489,6 +489,7 @@ fn load_here(
     model.findings.extend(keys_findings);
     model.findings.extend(full_findings);
     dedup_findings(&mut model.findings);
+    model.shrink_to_fit();
     model
 }
 
